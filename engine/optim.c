@@ -206,20 +206,53 @@ gb_node *gb_minimize(gb_graph *g, gb_optimizer opt, gb_node *loss, gb_node *cons
         vars = list;
     }
     if (n_vars == 0) {
+        free(list);
         gb_graph_fail(g, GB_EINVAL, "gb_minimize: the graph has no trainable variables");
         return NULL;
     }
-    gb_node **grads = calloc(n_vars, sizeof *grads), **updates = calloc(n_vars + 1, sizeof *updates);
-    if (!grads || !updates) {
-        free(grads), free(updates), free(list);
+    gb_node **grads = calloc(n_vars, sizeof *grads);
+    if (!grads) {
+        free(list);
         gb_graph_fail(g, GB_ENOMEM, "gb_minimize: out of memory");
         return NULL;
     }
     gb_gradients(g, loss, vars, n_vars, grads);
+    gb_node *train = gb_apply_gradients(g, opt, grads, vars, n_vars);
+    free(grads);
+    free(list);
+    return train;
+}
+
+gb_node *gb_apply_gradients(gb_graph *g, gb_optimizer opt, gb_node *const *gradients, gb_node *const *vars,
+                            size_t n_vars)
+{
+    if (!g || g->status != GB_OK) return NULL;
+    if (!gradients || !vars || n_vars == 0) {
+        gb_graph_fail(g, GB_EINVAL, "gb_apply_gradients: no variables given");
+        return NULL;
+    }
+    gb_dtype dtype = GB_DTYPE_INVALID;
+    for (size_t i = 0; i < n_vars; i++) {
+        if (!vars[i] || !gb_node_is_variable(vars[i])) {
+            gb_graph_fail(g, GB_EINVAL, "gb_apply_gradients: entry %zu is not a variable", i);
+            return NULL;
+        }
+        if (gradients[i] && dtype == GB_DTYPE_INVALID) dtype = gradients[i]->dtype;
+    }
+    if (dtype == GB_DTYPE_INVALID) {
+        gb_graph_fail(g, GB_EINVAL, "gb_apply_gradients: every gradient is NULL (nothing depends on the variables)");
+        return NULL;
+    }
+    gb_node **grads = calloc(n_vars, sizeof *grads), **updates = calloc(n_vars + 1, sizeof *updates);
+    if (!grads || !updates) {
+        free(grads), free(updates);
+        gb_graph_fail(g, GB_ENOMEM, "gb_apply_gradients: out of memory");
+        return NULL;
+    }
+    memcpy(grads, gradients, n_vars * sizeof *grads);
     const char *name = optimizer_name(opt.kind);
     if (opt.clip_norm > 0) clip_by_global_norm(g, grads, n_vars, opt.clip_norm);
     gb_node *step = gb_global_step(g);
-    gb_dtype dtype = loss->dtype;
 
     gb_node *beta1_power = NULL, *beta2_power = NULL;
     int adam = opt.kind == GB_OPT_ADAM || opt.kind == GB_OPT_ADAMW;
@@ -286,6 +319,5 @@ gb_node *gb_minimize(gb_graph *g, gb_optimizer opt, gb_node *loss, gb_node *cons
     gb_node *train = gb_group(g, name, n_finish, finish);
     free(grads);
     free(updates);
-    free(list);
     return g->status == GB_OK ? train : NULL;
 }

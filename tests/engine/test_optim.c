@@ -241,3 +241,51 @@ Test(optim, learning_rate_schedules_follow_global_step)
     gb_session_free(s);
     gb_graph_free(g);
 }
+
+/* gb_gradients + gb_apply_gradients is gb_minimize with the gradients in the caller's hands: the
+ * gradient fetched in the same run is the one the update used. */
+Test(optim, apply_gradients_uses_the_fetched_gradient)
+{
+    gb_graph *g = gb_graph_new();
+    gb_tensor *w0 = gb_tensor_from(GB_F64, gb_dims(1, 3), start);
+    gb_node *w = gb_variable(g, "w", GB_F64, gb_dims(1, 3), gb_init_values(w0));
+    gb_tensor *c0 = gb_tensor_from(GB_F64, gb_dims(1, 3), coef);
+    gb_node *loss = gb_reduce_sum(g, gb_mul(g, gb_mul(g, gb_scalar_of(g, GB_F64, 0.5), gb_square(g, w)),
+                                            gb_constant(g, "c", c0)), GB_ALL_AXES, 0);
+    gb_node *grad;
+    gb_gradients(g, loss, &w, 1, &grad);
+    gb_node *train = gb_apply_gradients(g, gb_gradient_descent(0.1), &grad, &w, 1);
+    gb_node *init = gb_global_variables_initializer(g);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    double w_now[3] = {start[0], start[1], start[2]};
+    for (int step = 0; step < 3; step++) {
+        gb_node *fetches[2] = {train, grad};
+        const gb_tensor *out[2];
+        cr_assert_eq(gb_session_run(s, NULL, 0, fetches, 2, out), GB_OK, "%s", gb_errmsg());
+        const double *got = gb_tensor_data(out[1]);
+        const double *w_after = gb_tensor_data(gb_session_variable(s, w));
+        for (int k = 0; k < 3; k++) {
+            cr_assert_float_eq(got[k], coef[k] * w_now[k], 1e-12, "step %d grad[%d]", step, k);
+            w_now[k] -= 0.1 * coef[k] * w_now[k];
+            cr_assert_float_eq(w_after[k], w_now[k], 1e-12, "step %d w[%d]", step, k);
+        }
+    }
+    cr_assert_eq(gb_tensor_get(gb_session_variable(s, gb_global_step(g)), 0), 3);
+    gb_session_free(s);
+    gb_tensor_free(w0);
+    gb_tensor_free(c0);
+    gb_graph_free(g);
+}
+
+Test(optim, apply_gradients_refuses_a_non_variable)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_scalar(g, 2.0);
+    gb_node *grad = gb_scalar(g, 1.0);
+    cr_assert_null(gb_apply_gradients(g, gb_gradient_descent(0.1), &grad, &x, 1));
+    cr_assert_eq(gb_graph_status(g), GB_EINVAL);
+    cr_assert(strstr(gb_graph_errmsg(g), "not a variable"), "%s", gb_graph_errmsg(g));
+    gb_graph_free(g);
+}

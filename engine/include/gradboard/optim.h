@@ -63,6 +63,12 @@ gb_node *gb_global_step(gb_graph *g);
  * gb_global_variables_initializer created afterwards. */
 gb_node *gb_minimize(gb_graph *g, gb_optimizer opt, gb_node *loss, gb_node *const *vars, size_t n_vars);
 
+/* The second half of gb_minimize, for gradients computed (and perhaps logged or changed) by the
+ * caller: gradients[i] from gb_gradients updates vars[i] (NULL: left alone). Clipping, slots and
+ * the global_step increment are as in gb_minimize. Returns the training op. */
+gb_node *gb_apply_gradients(gb_graph *g, gb_optimizer opt, gb_node *const *gradients, gb_node *const *vars,
+                            size_t n_vars);
+
 #ifdef __cplusplus
 }
 #endif
