@@ -110,3 +110,11 @@ def stop(process):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def post_json(tb, path, body):
+    """POSTs body as JSON to a running TensorBoard and returns the decoded answer."""
+    request = urllib.request.Request(tb.url(path), data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())

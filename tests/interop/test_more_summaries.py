@@ -8,16 +8,9 @@ import wave
 import numpy as np
 import pytest
 
-from tb_server import tensorboard
+from tb_server import post_json, tensorboard
 
 STATUSES = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
-
-
-def post_json(tb, path, body):
-    request = urllib.request.Request(tb.url(path), data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def expected_pr(labels, predictions, k):
