@@ -1,5 +1,5 @@
 # A thin wrapper over CMake and ctest. Every target installs what it needs first.
-#   make demo    build, write a run to runs/, summarise it, say how to open it in TensorBoard
+#   make demo    train Fashion-MNIST and the seed example into runs/, then serve TensorBoard
 #   make test    build and run every test (unit + interop with stock TensorBoard)
 #   make bench   writer and reader throughput against tensorboardX (not part of the tests)
 SHELL := /bin/bash
@@ -38,13 +38,9 @@ sanitize:
 	  ctest --test-dir $(ASAN_BUILD) -L unit --output-on-failure -j $(JOBS) | tee $(ASAN_BUILD)/ctest.log; \
 	  status=$$?; echo; grep -E "tests passed|tests failed" $(ASAN_BUILD)/ctest.log | tail -1; exit $$status
 
+# DEMO_SERVE=0: train and summarise without serving TensorBoard (the demo test uses it).
 demo: venv build
-	@rm -rf runs/log_scalars
-	$(BUILD)/examples/log_scalars runs/log_scalars 1000
-	@echo
-	$(BUILD)/tools/gradboard events runs
-	@echo
-	@echo "Open it in TensorBoard:  .venv/bin/tensorboard --logdir runs   (then http://localhost:6006)"
+	@bash tools/demo.sh $(BUILD) $(PYTHON)
 
 bench: venv build
 	@bash tools/bench/run.sh $(BUILD) $(PYTHON)
