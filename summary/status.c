@@ -48,15 +48,26 @@ gb_status gb_fail_errno(gb_status st, int err, const char *fmt, ...)
     return st;
 }
 
+/* Appends s to the thread's message, which holds `used` bytes, cutting it where the buffer ends
+ * (a message too long is cut, never refused); returns the new length. */
+static size_t message_append(size_t used, const char *s)
+{
+    size_t len = strnlen(s, sizeof thread_message - 1 - used);
+    memcpy(thread_message + used, s, len);
+    thread_message[used + len] = '\0';
+    return used + len;
+}
+
 gb_status gb_fail_context(gb_status st, const char *fmt, ...)
 {
-    char previous[MESSAGE_CAPACITY];
-    memcpy(previous, thread_message, sizeof previous);
+    /* The context is formatted apart, before the message changes: its arguments may point into
+     * the current message (gb_errmsg()). */
+    char context[MESSAGE_CAPACITY], previous[MESSAGE_CAPACITY];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(thread_message, sizeof thread_message, fmt, ap);
+    vsnprintf(context, sizeof context, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof thread_message)
-        snprintf(thread_message + n, sizeof thread_message - (size_t)n, ": %s", previous);
+    memcpy(previous, thread_message, sizeof previous);
+    message_append(message_append(message_append(0, context), ": "), previous);
     return st;
 }

@@ -24,4 +24,14 @@
 #include "gradboard/summary.h"
 #include "gradboard/tensor.h"
 
+/* The headers above declare everything, each inside its own extern "C" block (the system headers
+ * they include must stay outside one). This block is for any declaration added here later. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -21,4 +21,14 @@
 #include "gradboard/version.h"
 #include "gradboard/writer.h"
 
+/* The headers above declare everything, each inside its own extern "C" block (the system headers
+ * they include must stay outside one). This block is for any declaration added here later. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif
