@@ -26,22 +26,6 @@ gb_initializer gb_init_glorot_normal(uint64_t seed) { return (gb_initializer){GB
 gb_initializer gb_init_he_normal(uint64_t seed) { return (gb_initializer){GB_INIT_HE_NORMAL, 0, 0, seed, NULL}; }
 gb_initializer gb_init_values(const gb_tensor *values) { return (gb_initializer){GB_INIT_VALUES, 0, 0, 0, values}; }
 
-/* Salmon et al., "Parallel random numbers: as easy as 1, 2, 3" (SC 2011): 10 rounds. */
-void gb_philox4x32(uint64_t key, uint64_t counter_hi, uint64_t counter_lo, uint32_t out[4])
-{
-    uint32_t c0 = (uint32_t)counter_lo, c1 = (uint32_t)(counter_lo >> 32);
-    uint32_t c2 = (uint32_t)counter_hi, c3 = (uint32_t)(counter_hi >> 32);
-    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
-    for (int round = 0; round < 10; round++) {
-        uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n1 = (uint32_t)p1;
-        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1, n3 = (uint32_t)p0;
-        c0 = n0, c1 = n1, c2 = n2, c3 = n3;
-        k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
-    }
-    out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
-}
-
 /* Uniform in (0, 1): 53 bits from two words, never exactly 0 (log of it is taken). */
 static double unit(uint32_t hi, uint32_t lo)
 {
