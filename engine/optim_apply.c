@@ -6,6 +6,7 @@
 
 #include "internal/error.h"
 #include "internal/grad_util.h"
+#include "internal/kernel_util.h"
 #include "internal/optim_impl.h"
 #include "internal/session_impl.h"
 
@@ -95,22 +96,20 @@ static gb_status apply_momentum_forward(const gb_kernel_args *k)
 
 /* TensorFlow 1.x ApplyAdam: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t), with the powers kept
  * in the beta1_power and beta2_power variables (updated after every variable's update). */
-#define ADAM_LOOP(T, SQRT)                                                                                   \
-    {                                                                                                  \
-        T *restrict w = var, *restrict m = m_, *restrict v = v_;                                                                  \
-        const T *restrict g = k->in[1]->data;                                                                   \
-        T lr = *(const T *)k->in[0]->data;                                                             \
-        T b1 = (T)k->node->attr.alpha, b2 = (T)k->node->attr.beta, eps = (T)k->node->attr.epsilon;     \
-        T b1p = *(const T *)b1p_, b2p = *(const T *)b2p_;                                              \
-        T lr_t = lr * SQRT(1 - b2p) / (1 - b1p);                                          \
-        T decay = lr * (T)k->node->attr.delta; /* AdamW: decoupled weight decay, 0 for Adam */        \
-        for (int64_t i = 0; i < n; i++) {                                                              \
-            w[i] -= decay * w[i];                                                                      \
-            m[i] += (g[i] - m[i]) * (1 - b1);                                                          \
-            v[i] += (g[i] * g[i] - v[i]) * (1 - b2);                                                   \
-            w[i] -= lr_t * m[i] / (SQRT(v[i]) + eps);                                       \
-        }                                                                                              \
+#define DEFINE_ADAM(name, T, SQRT)                                                                   \
+    GB_SIMD_CLONES static void name(T *restrict w, T *restrict m, T *restrict v, const T *restrict g,        \
+                                    int64_t n, T lr_t, T b1, T b2, T eps, T decay)                           \
+    {                                                                                                        \
+        if (decay != 0) /* AdamW: decoupled weight decay */                                                  \
+            for (int64_t i = 0; i < n; i++) w[i] -= decay * w[i];                                            \
+        for (int64_t i = 0; i < n; i++) {                                                                    \
+            m[i] += (g[i] - m[i]) * (1 - b1);                                                                \
+            v[i] += (g[i] * g[i] - v[i]) * (1 - b2);                                                         \
+            w[i] -= lr_t * m[i] / (SQRT(v[i]) + eps);                                                        \
+        }                                                                                                    \
     }
+DEFINE_ADAM(adam_f64, double, sqrt)
+DEFINE_ADAM(adam_f32, float, sqrtf)
 
 static gb_status apply_adam_forward(const gb_kernel_args *k)
 {
@@ -123,10 +122,16 @@ static gb_status apply_adam_forward(const gb_kernel_args *k)
     if (st == GB_OK) st = storage(k, a->slots[3], &b2p_);
     if (st != GB_OK) return st;
     int64_t n = gb_shape_elements(&k->out->shape);
-    if (k->out->dtype == GB_F64)
-        ADAM_LOOP(double, sqrt)
-    else
-        ADAM_LOOP(float, sqrtf)
+    double b1 = a->alpha, b2 = a->beta, eps = a->epsilon, delta = a->delta;
+    if (k->out->dtype == GB_F64) {
+        double lr = *(const double *)k->in[0]->data, b1p = *(const double *)b1p_, b2p = *(const double *)b2p_;
+        double lr_t = lr * sqrt(1 - b2p) / (1 - b1p);
+        adam_f64(var, m_, v_, k->in[1]->data, n, lr_t, b1, b2, eps, lr * delta);
+    } else {
+        float lr = *(const float *)k->in[0]->data, b1p = *(const float *)b1p_, b2p = *(const float *)b2p_;
+        float lr_t = lr * sqrtf(1 - b2p) / (1 - b1p);
+        adam_f32(var, m_, v_, k->in[1]->data, n, lr_t, (float)b1, (float)b2, (float)eps, lr * (float)delta);
+    }
     return GB_OK;
 }
 

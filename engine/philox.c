@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gradboard/init.h"
+#include "internal/kernel_util.h"
 #include "internal/philox.h"
 
 #define PHILOX_M0 0xD2511F53u
@@ -29,13 +30,7 @@ void gb_philox4x32(uint64_t key, uint64_t counter_hi, uint64_t counter_lo, uint3
 
 enum { LANES = 8 };
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
-#define GB_PHILOX_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define GB_PHILOX_CLONES
-#endif
-
-GB_PHILOX_CLONES
+GB_SIMD_CLONES
 static void eight_blocks(uint32_t k0, uint32_t k1, uint32_t hi0, uint32_t hi1, uint64_t lo, uint64_t stride,
                          uint32_t *out)
 {

@@ -18,6 +18,15 @@ void gb_broadcast_apply(const gb_tensor *a, const gb_tensor *b, gb_tensor *out, 
  * the gradient of broadcasting. Float types only. */
 void gb_sum_to_shape(const gb_tensor *x, gb_tensor *out);
 
+/* For the few loops bound by arithmetic rather than memory (square roots and divisions of the
+ * optimizers, random numbers): a second copy built for AVX2, chosen at load time. Both copies do
+ * the same IEEE operations (no FMA contraction), so results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang_analyzer__)
+#define GB_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define GB_SIMD_CLONES
+#endif
+
 /* Defines name##_f32 and name##_f64 row functions computing o = EXPR(x, y). The three loops
  * (both advancing, one broadcast) let the compiler vectorise the common cases. */
 #define GB_DEFINE_BINARY_ROW(name, T, suffix, EXPR)                                                    \

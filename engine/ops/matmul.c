@@ -1,5 +1,6 @@
 /* MatMul through OpenBLAS, with the transposes folded into the GEMM call (no copies). */
 #include <cblas.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "gradboard/ops.h"
@@ -52,6 +53,9 @@ static gb_status matmul_forward(const gb_kernel_args *k)
     int64_t b_rows = b->shape.dim[r], b_cols = b->shape.dim[r + 1];
     int64_t m = ta ? a_cols : a_rows, kk = ta ? a_rows : a_cols, n = tb ? b_rows : b_cols;
     enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+    /* C = A B + 1 * zeros rather than beta = 0: OpenBLAS clears C for beta = 0 with a scalar loop
+     * on every thread, several times slower than memset (a tenth of a small MLP's step). */
+    memset(c->data, 0, gb_tensor_bytes(c));
     for (int64_t i = 0; i < batches; i++) {
         if (m == 0 || n == 0) break;
         if (c->dtype == GB_F32) {
@@ -59,13 +63,13 @@ static gb_status matmul_forward(const gb_kernel_args *k)
             const float *pb = (const float *)b->data + i * b_rows * b_cols;
             float *pc = (float *)c->data + i * m * n;
             cblas_sgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)kk, 1.0f, pa, (blasint)a_cols, pb,
-                        (blasint)b_cols, 0.0f, pc, (blasint)n);
+                        (blasint)b_cols, 1.0f, pc, (blasint)n);
         } else {
             const double *pa = (const double *)a->data + i * a_rows * a_cols;
             const double *pb = (const double *)b->data + i * b_rows * b_cols;
             double *pc = (double *)c->data + i * m * n;
             cblas_dgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)kk, 1.0, pa, (blasint)a_cols, pb,
-                        (blasint)b_cols, 0.0, pc, (blasint)n);
+                        (blasint)b_cols, 1.0, pc, (blasint)n);
         }
     }
     return GB_OK;
