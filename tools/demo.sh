@@ -10,7 +10,7 @@ port=${DEMO_PORT:-6006}
 
 stamp=$(date +%Y%m%d-%H%M%S)
 fm_logdir=runs/fashion_mnist/$stamp
-echo "== fashion_mnist: an MLP 784-256-128-10 on Fashion-MNIST, logged to $fm_logdir"
+echo "== fashion_mnist: an MLP 784-384-192-10 on Fashion-MNIST, logged to $fm_logdir"
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
 # shellcheck disable=SC2086  # DEMO_ARGS is a list of options

@@ -12,7 +12,7 @@
 static void defaults(fm_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->hidden[0] = 256, cfg->hidden[1] = 128, cfg->n_hidden = 2;
+    cfg->hidden[0] = 384, cfg->hidden[1] = 192, cfg->n_hidden = 2;
     cfg->batch = 128;
     strcpy(cfg->optimizer, "adam");
     cfg->learning_rate = 1e-3;
@@ -41,7 +41,7 @@ static void usage(FILE *out)
             "every epoch.\n"
             "\n"
             "model and training:\n"
-            "  --layers W1,W2,...   hidden layer widths (default 256,128; at most %d layers)\n"
+            "  --layers W1,W2,...   hidden layer widths (default 384,192; at most %d layers)\n"
             "  --batch N            examples per step (default %d)\n"
             "  --optimizer NAME     sgd, momentum, adam, adamw, rmsprop or adagrad (default %s)\n"
             "  --lr X               learning rate (default %g)\n"

@@ -31,7 +31,7 @@ typedef struct fm_config {
 /* Parses argv into *cfg (defaults first). Returns 0 to go on, 1 when --help was printed (exit 0),
  * 2 on a usage error (message printed). */
 int fm_parse_options(int argc, char **argv, fm_config *cfg);
-/* "256,128" */
+/* "384,192" */
 void fm_format_layers(const fm_config *cfg, char *buf, size_t size);
 
 #endif

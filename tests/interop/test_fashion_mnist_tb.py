@@ -20,7 +20,7 @@ def fm_run(tmp_path_factory):
     assert program, "GB_FASHION_MNIST is not set (run the interop tests through ctest / make test)"
     logdir = tmp_path_factory.mktemp("fashion_mnist")
     done = subprocess.run([program, "--train-size", str(128 * STEPS_PER_EPOCH), "--test-size", "500",
-                           "--epochs", str(EPOCHS), "--no-progress", "--logdir", str(logdir / RUN)],
+                           "--epochs", str(EPOCHS), "--layers", "128,64", "--no-progress", "--logdir", str(logdir / RUN)],
                           capture_output=True, text=True, check=True, timeout=300)
     accuracy = float(re.search(r"final test accuracy (\S+)", done.stdout).group(1))
     return logdir, accuracy
@@ -49,8 +49,8 @@ def test_fashion_mnist_run_in_tensorboard(fm_run, load_fast, tmp_path):
         assert abs(test_accuracy[-1][2] - accuracy) < 1e-4
 
         # histograms of every weight and gradient, each bucket count adding up to the tensor's size
-        sizes = {"dense1/kernel": 784 * 256, "dense1/bias": 256, "dense2/kernel": 256 * 128, "dense2/bias": 128,
-                 "logits/kernel": 128 * 10, "logits/bias": 10}
+        sizes = {"dense1/kernel": 784 * 128, "dense1/bias": 128, "dense2/kernel": 128 * 64, "dense2/bias": 64,
+                 "logits/kernel": 64 * 10, "logits/bias": 10}
         for name, size in sizes.items():
             for kind in ["weights", "gradients"]:
                 series = tb.get_json("/data/plugin/histograms/histograms", run=RUN, tag=f"{kind}/{name}")
@@ -76,7 +76,7 @@ def test_fashion_mnist_run_in_tensorboard(fm_run, load_fast, tmp_path):
         groups = tb.wait_for(lambda: post_json(tb, "/data/plugin/hparams/session_groups", request)
                              .get("sessionGroups"), "the hparams session")
         group = groups[0]
-        assert group["hparams"]["layers"] == "256,128" and group["hparams"]["optimizer"] == "adam"
+        assert group["hparams"]["layers"] == "128,64" and group["hparams"]["optimizer"] == "adam"
         metrics = {m["name"]["tag"]: m["value"] for m in group["sessions"][0]["metricValues"]}
         assert abs(metrics["accuracy/test"] - accuracy) < 1e-4, metrics
 
