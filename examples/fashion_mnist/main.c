@@ -233,7 +233,7 @@ static int train(run *r, int first_epoch, double *final_accuracy, char **last_ch
         free(*last_checkpoint);
         *last_checkpoint = NULL;
         if (gb_saver_save(r->saver, r->session, e.step, last_checkpoint)) return fail("saving a checkpoint");
-        printf("epoch %2d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  lr %.3g  %.1f s (%.0f samples/s)\n",
+        printf("epoch %2d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  lr %.3g  %.2f s (%.0f samples/s)\n",
                epoch + 1, cfg->epochs, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.learning_rate,
                e.seconds, e.samples_per_second);
         fflush(stdout);

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# make bench: the writer and reader throughput table, with ratios against the Python writers
-# measured in the same run.   tools/bench/run.sh BUILD_DIR PYTHON
+# make bench: gradboard against the Python tools users compare it with, every ratio measured in
+# this run: the event writer and reader (tensorboardX, torch.utils.tensorboard, TensorBoard's
+# loader), histogram and image summaries (torch), checkpoints (TensorFlow), the engine and the
+# Fashion-MNIST epoch (PyTorch).   tools/bench/run.sh BUILD_DIR PYTHON   (the table is also saved
+# in BUILD_DIR/bench-results.txt)
 set -euo pipefail
 build=$1 python=$2
+exec > >(tee "$build/bench-results.txt") 2>&1
 "$python" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/requirements.txt"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/gradboard-bench-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
@@ -25,8 +29,19 @@ for writer in tensorboardX torch_tensorboard; do
   [ -n "$r" ] && printf '%-44s %14.0f %9.0fx\n' "$writer add_scalar (gradboard is faster by)" "$r" \
     "$(awk -v a="$ours_rate" -v b="$r" 'BEGIN { print a / b }')"
 done
-printf '%-44s %14.0f %10s\n' "gradboard events --check (records)" "$(rate check "$ours")" ""
 sed "s/^/note: /" "$scratch/python.err" >&2
+
+# ---- reading the one-tag file back: gradboard events against TensorBoard's Python loader ----
+echo
+one_tag_file=$(awk '$1 == "one_tag_file" { print $2 }' <<< "$ours")
+readers=$("$python" "$(dirname "$0")/bench_python_readers.py" "$one_tag_file" "${BENCH_PYTHON_EVENTS:-200000}" 2>/dev/null)
+echo "$readers"
+printf '%-44s %14s %14s %10s\n' "reading (per second)" "gradboard" "TensorBoard" "faster by"
+for pair in "check tb_raw_loader records: CRCs, framing" "read_events tb_event_loader events: parsed, values"; do
+  set -- $pair
+  a=$(rate "$1" "$ours") b=$(rate "$2" "$readers")
+  printf '%-44s %14.0f %14.0f %9.0fx\n' "${*:3}" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
+done
 
 # ---- histogram and image summaries against torch.utils.tensorboard ----
 echo
@@ -79,3 +94,19 @@ for w in seed_step mlp_small_adam mlp_big_sgd; do
 done
 printf '%-40s %14.2f %14s %11.1f%%\n' "big MLP GEMM rate vs OpenBLAS (GFLOP/s)" "$(value big_mlp_rate "$engine")" \
   "$(value sgemm_rate "$engine")" "$(awk -v a="$(value big_mlp_rate "$engine")" -v b="$(value sgemm_rate "$engine")" 'BEGIN { print 100 * a / b }')"
+
+# ---- Fashion-MNIST: one epoch of the demo's model against PyTorch training the same model ----
+echo
+fm_rounds=${BENCH_FASHION_ROUNDS:-2}
+fm_ours="" fm_torch=""
+for round in $(seq "$fm_rounds"); do
+  rm -rf "$scratch/fm"
+  fm_ours+=$(OPENBLAS_NUM_THREADS=$threads "$build"/examples/fashion_mnist --epochs 2 --no-progress --logdir "$scratch/fm" \
+    | awk '/^epoch/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "s") print "epoch_seconds", $i }')$'\n'
+  fm_torch+=$(BENCH_THREADS=$threads "$python" "$(dirname "$0")/bench_fashion_torch.py" /usr/share/datasets/fashion-mnist 2)$'\n'
+done
+echo "$fm_torch" | grep -v epoch_seconds | sort -u | grep .
+printf '%-44s %14s %14s %10s\n' "Fashion-MNIST epoch (784-384-192-10, Adam)" "gradboard" "PyTorch" "time ratio"
+a=$(value epoch_seconds "$fm_ours") b=$(value epoch_seconds "$fm_torch")
+printf '%-44s %12.2f s %12.2f s %9.2fx\n' "training epoch, 468 steps of 128" "$a" "$b" \
+  "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
