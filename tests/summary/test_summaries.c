@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "gradboard/summary.h"
+#include "internal/histogram_simd.h"
 #include "test_fs.h"
 #include "writer_read.h"
 
@@ -47,6 +48,67 @@ Test(histogram, tensorboard_bucketing)
     /* a range so small that its bucket width rounds to 0: no index out of bounds */
     double tiny[] = {0, 4.94e-324, 4.94e-324};
     cr_assert_eq(gb_histogram_buckets(tiny, 3, 4, out), 3);
+}
+
+/* Buckets of n floats through the AVX2 passes and through the portable loops: equal entry for entry. */
+static void assert_simd_matches_portable(const char *what, const float *values, size_t n, int buckets)
+{
+    double *fast = calloc((size_t)buckets * 3, sizeof *fast), *plain = calloc((size_t)buckets * 3, sizeof *plain);
+    gb_histogram_allow_simd(1);
+    size_t counted_fast = gb_histogram_buckets_f32(values, n, buckets, fast);
+    gb_histogram_allow_simd(0);
+    size_t counted_plain = gb_histogram_buckets_f32(values, n, buckets, plain);
+    gb_histogram_allow_simd(1);
+    cr_assert_eq(counted_fast, counted_plain, "%s: %zu counted, portable %zu", what, counted_fast, counted_plain);
+    for (int i = 0; i < buckets * 3; i++)
+        cr_assert_eq(fast[i], plain[i], "%s: bucket %d field %d: %.17g, portable %.17g", what, i / 3, i % 3, fast[i],
+                     plain[i]);
+    free(fast);
+    free(plain);
+}
+
+Test(histogram, simd_passes_match_portable)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2")) cr_assert(gb_histogram_simd_enabled(), "AVX2 CPU, but the SIMD passes are off");
+#endif
+    enum { N = 100003 }; /* not a multiple of 8: the tail runs too */
+    float *v = malloc(N * sizeof *v);
+    uint64_t r = 7;
+    for (size_t i = 0; i < N; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        v[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 6 - 3);
+    }
+    v[5] = NAN, v[77] = INFINITY, v[N - 1] = -INFINITY, v[1000] = NAN;
+    assert_simd_matches_portable("uniform with NaN and infinities", v, N, 30);
+    assert_simd_matches_portable("uniform, 1000 buckets", v, N, 1000);
+    assert_simd_matches_portable("uniform, 1 bucket", v, N, 1);
+    for (size_t i = 0; i < N; i++) v[i] = (float)(i % 30); /* every value on a bucket edge */
+    assert_simd_matches_portable("integers 0..29", v, N, 30);
+    assert_simd_matches_portable("integers 0..29, 7 buckets", v, N, 7);
+    for (size_t i = 0; i < N; i++) v[i] = (float)(i % 301) * 0.1f - 10; /* edges that decimals miss by an ulp */
+    assert_simd_matches_portable("tenths", v, N, 30);
+    assert_simd_matches_portable("tenths, 3 buckets", v, N, 3);
+    /* ranges where x * (1 / width) floors to the bucket below or above x / width (found by search) */
+    static const float edge_cases[][3] = {{-0x1.de2e8cp+0f, 0x1.1dbb6ep+0f, -0x1.80e63cp-2f},
+                                          {-0x1.1dca3ep-1f, 0x1.72f038p+1f, 0x1.2448ep-6f},
+                                          {-0x1.603a54p+0f, 0x1.89f486p+0f, -0x1.95fb84p-1f},
+                                          {-0x1.4118dcp+1f, 0x1.dd0946p-2f, -0x1.0d1e0ep-1f}};
+    for (size_t c = 0; c < sizeof edge_cases / sizeof *edge_cases; c++) {
+        float few[16];
+        for (int i = 0; i < 16; i++) few[i] = edge_cases[c][i % 3 == 2 ? 2 : i % 3];
+        assert_simd_matches_portable("a value the reciprocal puts in the wrong bucket", few, 16, 30);
+    }
+    for (size_t i = 0; i < N; i++) v[i] = i % 2 ? FLT_MAX : -FLT_MAX;
+    v[3] = 0;
+    assert_simd_matches_portable("the whole float range", v, N, 30);
+    for (size_t i = 0; i < N; i++) v[i] = (float)(i % 3) * 1e-45f; /* subnormals: the width cannot be inverted */
+    assert_simd_matches_portable("subnormals", v, N, 30);
+    for (size_t i = 0; i < N; i++) v[i] = 0.25f;
+    assert_simd_matches_portable("one value", v, N, 30);
+    for (size_t i = 0; i < N; i++) v[i] = NAN;
+    assert_simd_matches_portable("only NaN", v, N, 30);
+    free(v);
 }
 
 /* ---- an independent PNG reader: chunks, CRCs, inflate, unfilter ---- */
