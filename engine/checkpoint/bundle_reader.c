@@ -1,6 +1,7 @@
 /* Reads a checkpoint bundle: the whole index parsed and checked at open, tensors read on demand
  * with their size and CRC checked. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +240,44 @@ const gb_bundle_entry *gb_bundle_reader_find(const gb_bundle_reader *r, const ch
 }
 
 /* Reads e's bytes in 1 MiB pieces, each checksummed while still in cache (into r->last_crc). */
+/* Reads bytes at offset into buf, 1 MiB at a time, each piece checksummed while in cache.
+ * Returns 0, or -1 with errno for a read error, or 1 when the file ends early. */
+static int read_and_checksum(int fd, uint8_t *buf, size_t bytes, uint64_t offset, uint32_t *crc_out)
+{
+    size_t got = 0;
+    uint32_t crc = 0;
+    while (got < bytes) {
+        size_t want = bytes - got < (1u << 20) ? bytes - got : (1u << 20);
+        ssize_t n = pread(fd, buf + got, want, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return 1;
+        crc = gb_crc32c_extend(crc, buf + got, (size_t)n);
+        got += (size_t)n;
+    }
+    *crc_out = crc;
+    return 0;
+}
+
+typedef struct read_job {
+    int fd;
+    uint8_t *buf;
+    size_t bytes;
+    uint64_t offset;
+    uint32_t crc;
+    int result, error;
+} read_job;
+
+static void *read_in_background(void *arg)
+{
+    read_job *job = arg;
+    job->result = read_and_checksum(job->fd, job->buf, job->bytes, job->offset, &job->crc);
+    job->error = errno;
+    return NULL;
+}
+
+enum { PARALLEL_BYTES = 2 << 20 };
+
 static gb_status read_raw(gb_bundle_reader *r, const gb_bundle_entry *e, void *buf)
 {
     if (r->fds[e->shard] < 0) {
@@ -249,17 +288,26 @@ static gb_status read_raw(gb_bundle_reader *r, const gb_bundle_entry *e, void *b
         free(path);
         if (st != GB_OK) return st;
     }
-    size_t got = 0;
+    int fd = r->fds[e->shard];
+    size_t bytes = (size_t)e->size, first = bytes / 2;
+    read_job second = {fd, (uint8_t *)buf + first, bytes - first, e->offset + first, 0, 0, 0};
+    pthread_t helper;
+    int result, error = 0;
     uint32_t crc = 0;
-    while (got < e->size) {
-        size_t want = (size_t)e->size - got < (1u << 20) ? (size_t)e->size - got : (1u << 20);
-        ssize_t n = pread(r->fds[e->shard], (uint8_t *)buf + got, want, (off_t)(e->offset + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            return gb_fail(n < 0 ? GB_EIO : GB_ETRUNCATED, "checkpoint %s: tensor %s: the data file ends early", r->prefix, e->name);
-        crc = gb_crc32c_extend(crc, (uint8_t *)buf + got, (size_t)n);
-        got += (size_t)n;
+    if (bytes >= PARALLEL_BYTES && pthread_create(&helper, NULL, read_in_background, &second) == 0) {
+        /* a large tensor: its second half read and checked on another core (reads of one file
+         * run in parallel; the copies out of the page cache are most of the time) */
+        result = read_and_checksum(fd, buf, first, e->offset, &crc);
+        error = errno;
+        pthread_join(helper, NULL);
+        if (result == 0) result = second.result, error = second.error;
+        crc = gb_crc32c_combine(crc, second.crc, bytes - first);
+    } else {
+        result = read_and_checksum(fd, buf, bytes, e->offset, &crc);
+        error = errno;
     }
+    if (result < 0) return gb_fail_errno(GB_EIO, error, "checkpoint %s: tensor %s: cannot read the data file", r->prefix, e->name);
+    if (result > 0) return gb_fail(GB_ETRUNCATED, "checkpoint %s: tensor %s: the data file ends early", r->prefix, e->name);
     r->last_crc = crc;
     return GB_OK;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 #include "internal/strmap.h"
 #include "tensor_bundle.pb-c.h"
 
-enum { CHUNK = 1 << 20 };
+enum { CHUNK = 1 << 20, PARALLEL_BYTES = 2 << 20 };
 
 typedef struct pending_entry {
     char *name;
@@ -31,6 +32,7 @@ void (*gb_ckpt_test_hook)(const char *stage);
 struct gb_bundle_writer {
     char *prefix, *data_path, *data_temp, *index_path, *index_temp;
     int fd;
+    int durable; /* fsync files and directory (the default) */
     uint64_t offset;
     pending_entry *entries;
     size_t n, cap;
@@ -71,6 +73,7 @@ gb_status gb_bundle_writer_open(gb_bundle_writer **out, const char *prefix)
     gb_bundle_writer *w = calloc(1, sizeof *w);
     if (!w) return gb_fail(GB_ENOMEM, "checkpoint: out of memory");
     w->fd = -1;
+    w->durable = 1;
     char suffix[64];
     snprintf(suffix, sizeof suffix, ".tempstate%ld_%u", (long)getpid(), atomic_fetch_add(&counter, 1));
     w->prefix = strdup(prefix);
@@ -162,6 +165,19 @@ static gb_status check_new(gb_bundle_writer *w, const char *name, int rank, cons
     return GB_OK;
 }
 
+typedef struct crc_job {
+    const void *data;
+    size_t bytes;
+    uint32_t crc;
+} crc_job;
+
+static void *crc_in_background(void *arg)
+{
+    crc_job *job = arg;
+    job->crc = gb_crc32c(job->data, job->bytes);
+    return NULL;
+}
+
 gb_status gb_bundle_add(gb_bundle_writer *w, const char *name, int dtype, int rank, const int64_t *dims, const void *data,
                         size_t bytes)
 {
@@ -175,13 +191,22 @@ gb_status gb_bundle_add(gb_bundle_writer *w, const char *name, int dtype, int ra
         return gb_fail(GB_ESHAPE, "checkpoint %s: tensor %s: %zu bytes given, its shape needs %lld x %zu", w->prefix, name,
                        bytes, (long long)elements, esize);
     if (bytes && !data) return gb_fail(GB_EINVAL, "checkpoint %s: tensor %s: data is NULL", w->prefix, name);
-    /* the checksum of each 1 MiB goes just before its write: the kernel's copy then reads bytes
-     * still in cache, and the data are read from memory once */
     uint32_t crc = 0;
-    for (size_t at = 0; at < bytes && st == GB_OK; at += CHUNK) {
-        size_t n = bytes - at < CHUNK ? bytes - at : CHUNK;
-        crc = gb_crc32c_extend(crc, (const uint8_t *)data + at, n);
-        st = write_all(w->fd, (const uint8_t *)data + at, n, w->data_temp);
+    crc_job job = {data, bytes, 0};
+    pthread_t helper;
+    if (bytes >= PARALLEL_BYTES && pthread_create(&helper, NULL, crc_in_background, &job) == 0) {
+        /* a large tensor: its checksum on a second core while this one copies it to the file */
+        st = write_all(w->fd, data, bytes, w->data_temp);
+        pthread_join(helper, NULL);
+        crc = job.crc;
+    } else {
+        /* the checksum of each 1 MiB goes just before its write: the kernel's copy then reads
+         * bytes still in cache, and the data are read from memory once */
+        for (size_t at = 0; at < bytes && st == GB_OK; at += CHUNK) {
+            size_t n = bytes - at < CHUNK ? bytes - at : CHUNK;
+            crc = gb_crc32c_extend(crc, (const uint8_t *)data + at, n);
+            st = write_all(w->fd, (const uint8_t *)data + at, n, w->data_temp);
+        }
     }
     if (st != GB_OK) return st;
     w->offset += bytes;
@@ -252,11 +277,16 @@ static gb_status sync_directory(const char *path)
     return st;
 }
 
+void gb_bundle_writer_set_durable(gb_bundle_writer *w, int durable)
+{
+    if (w) w->durable = durable != 0;
+}
+
 gb_status gb_bundle_writer_finish(gb_bundle_writer *w)
 {
     if (!w) return gb_fail(GB_EINVAL, "checkpoint: writer is NULL");
     gb_status st = GB_OK;
-    if (fsync(w->fd) != 0) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot sync %s", w->data_temp);
+    if (w->durable && fsync(w->fd) != 0) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot sync %s", w->data_temp);
     if (close(w->fd) != 0 && st == GB_OK) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot close %s", w->data_temp);
     w->fd = -1;
     if (st == GB_OK) gb_ckpt_stage("data_written");
@@ -293,7 +323,7 @@ gb_status gb_bundle_writer_finish(gb_bundle_writer *w)
             st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot create %s", w->index_temp);
         } else {
             st = write_all(fd, index, index_len, w->index_temp);
-            if (st == GB_OK && fsync(fd) != 0) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot sync %s", w->index_temp);
+            if (st == GB_OK && w->durable && fsync(fd) != 0) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot sync %s", w->index_temp);
             if (close(fd) != 0 && st == GB_OK) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot close %s", w->index_temp);
             if (st == GB_OK) gb_ckpt_stage("index_written");
             if (st == GB_OK && rename(w->index_temp, w->index_path) != 0)
@@ -301,7 +331,7 @@ gb_status gb_bundle_writer_finish(gb_bundle_writer *w)
             index_renamed = st == GB_OK;
         }
     }
-    if (st == GB_OK) st = sync_directory(w->index_path);
+    if (st == GB_OK && w->durable) st = sync_directory(w->index_path);
     if (st == GB_OK) gb_ckpt_stage("index_renamed");
     gb_sstable_builder_free(b);
     if (st != GB_OK) {

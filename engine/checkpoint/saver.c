@@ -23,6 +23,7 @@ struct gb_saver {
     gb_node **vars;
     size_t n_vars;
     int max_to_keep;
+    int not_durable; /* zero by default: checkpoints fsynced */
     double keep_hours, last_preserved;
 };
 
@@ -70,6 +71,11 @@ void gb_saver_free(gb_saver *sv)
 void gb_saver_set_keep_every_n_hours(gb_saver *sv, double hours)
 {
     if (sv) sv->keep_hours = hours;
+}
+
+void gb_saver_set_durable(gb_saver *sv, int durable)
+{
+    if (sv) sv->not_durable = !durable;
 }
 
 /* The state file stores paths relative to the directory when they lie in it. */
@@ -120,6 +126,7 @@ gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix
         }
     gb_bundle_writer *w;
     gb_status st = gb_bundle_writer_open(&w, prefix);
+    if (st == GB_OK) gb_bundle_writer_set_durable(w, !sv->not_durable);
     for (size_t i = 0; i < sv->n_vars && st == GB_OK; i++) {
         const gb_node *v = sv->vars[i];
         const gb_tensor *t = gb_session_variable(s, v);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gradboard/checkpoint.h"
 #include "gradboard/crc32c.h"
@@ -377,5 +378,68 @@ Test(checkpoint, huge_shapes_and_bad_arguments)
     cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_ECORRUPT);
     cr_assert(strstr(gb_errmsg(), "tensor x"), "%s", gb_errmsg());
     cr_assert_eq(gb_bundle_reader_open(&r, "/nonexistent/ckpt"), GB_ENOTFOUND);
+    free(prefix);
+}
+
+/* Tensors of a few MiB are checksummed on a second thread while written, and read back in two
+ * halves on two threads: same bytes, same CRC as the one-thread path, and damage in either half
+ * (or a file cut short after the reader opened it) is still caught. */
+Test(checkpoint, large_tensors_through_the_two_thread_paths)
+{
+    char *prefix = path_of("large"), *data = path_of("large.data-00000-of-00001");
+    enum { N = 3 << 20 }; /* 12 MiB of float32: both paths' thresholds */
+    float *values = malloc(N * sizeof *values), *back = malloc(N * sizeof *back);
+    for (size_t i = 0; i < N; i++) values[i] = (float)i * 0.25f - 7;
+    gb_bundle_writer *w;
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_add(w, "big", 1, 2, (int64_t[]){N / 1024, 1024}, values, N * sizeof *values), GB_OK, "%s",
+                 gb_errmsg());
+    cr_assert_eq(gb_bundle_writer_finish(w), GB_OK, "%s", gb_errmsg());
+
+    gb_bundle_reader *r;
+    cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_OK, "%s", gb_errmsg());
+    const gb_bundle_entry *e = gb_bundle_reader_find(r, "big");
+    cr_assert_eq(e->crc32c, gb_crc32c(values, N * sizeof *values), "the stored CRC is the whole tensor's");
+    cr_assert_eq(gb_bundle_reader_read(r, e, back, e->size), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(memcmp(back, values, N * sizeof *values), 0);
+    gb_bundle_reader_close(r);
+
+    size_t len;
+    uint8_t *bytes = test_read_file(data, &len);
+    cr_assert_eq(len, N * sizeof *values);
+    for (int half = 0; half < 2; half++) {
+        size_t at = half ? len - 5 : 3;
+        bytes[at] ^= 0x10;
+        cr_assert_eq(test_write_file(data, bytes, len), 0);
+        bytes[at] ^= 0x10;
+        cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_OK, "%s", gb_errmsg());
+        cr_assert_eq(gb_bundle_reader_read(r, gb_bundle_reader_find(r, "big"), back, len), GB_ECORRUPT,
+                     "a flip at %zu went unnoticed", at);
+        cr_assert(strstr(gb_errmsg(), "checksum does not match"), "%s", gb_errmsg());
+        gb_bundle_reader_close(r);
+    }
+    cr_assert_eq(test_write_file(data, bytes, len), 0);
+    cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(truncate(data, (off_t)(len - 4096)), 0); /* cut after open: the second half's read ends early */
+    cr_assert_eq(gb_bundle_reader_read(r, gb_bundle_reader_find(r, "big"), back, len), GB_ETRUNCATED, "%s", gb_errmsg());
+    cr_assert(strstr(gb_errmsg(), "ends early"), "%s", gb_errmsg());
+    gb_bundle_reader_close(r);
+    free(bytes), free(values), free(back), free(prefix), free(data);
+}
+
+Test(checkpoint, a_non_durable_save_is_the_same_checkpoint)
+{
+    char *prefix = path_of("fast");
+    float v[3] = {1, 2, 3}, back[3];
+    gb_bundle_writer *w;
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_OK, "%s", gb_errmsg());
+    gb_bundle_writer_set_durable(w, 0);
+    cr_assert_eq(gb_bundle_add(w, "v", 1, 1, (int64_t[]){3}, v, sizeof v), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_writer_finish(w), GB_OK, "%s", gb_errmsg());
+    gb_bundle_reader *r;
+    cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_reader_read(r, gb_bundle_reader_find(r, "v"), back, sizeof back), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(memcmp(back, v, sizeof v), 0);
+    gb_bundle_reader_close(r);
     free(prefix);
 }

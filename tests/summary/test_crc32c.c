@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gradboard/crc32c.h"
@@ -73,4 +74,44 @@ Test(crc32c, hardware_and_portable_agree_at_every_length_and_alignment)
             cr_assert_eq(pieces, portable, "offset %zu len %zu: extend in pieces differs", offset, len);
         }
     }
+}
+
+/* Past 3 x 4 KiB the hardware path runs three streams and joins them: the joins must be exact,
+ * from a nonzero starting CRC too, and with a tail of any length after the last group. */
+Test(crc32c, three_stream_hardware_path_matches_portable)
+{
+    enum { SIZE = 3 * 4096 * 3 + 123 };
+    uint8_t *buf = malloc(SIZE);
+    uint64_t s = 0x2545F4914F6CDD1DULL;
+    for (size_t i = 0; i < SIZE; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        buf[i] = (uint8_t)s;
+    }
+    static const size_t lengths[] = {3 * 4096 - 1, 3 * 4096, 3 * 4096 + 1, 3 * 4096 + 8, 2 * 3 * 4096 + 77,
+                                     3 * 3 * 4096, SIZE - 7};
+    for (size_t k = 0; k < sizeof lengths / sizeof *lengths; k++)
+        for (size_t offset = 0; offset < 8; offset += 3) {
+            size_t len = lengths[k];
+            uint32_t start = k % 2 ? 0xDEADBEEFu : 0;
+            uint32_t portable = gb_crc32c_extend_portable(start, buf + offset, len), hw;
+            if (gb_crc32c_extend_hw(start, buf + offset, len, &hw))
+                cr_assert_eq(hw, portable, "len %zu offset %zu: hw 0x%08X portable 0x%08X", len, offset, hw, portable);
+        }
+    memset(buf, 0, 3 * 4096);
+    cr_assert_eq(gb_crc32c(buf, 32), 0x8A9136AA, "32 zero bytes, the fact sheet's vector");
+    free(buf);
+}
+
+Test(crc32c, combine_joins_the_crcs_of_two_parts)
+{
+    uint8_t buf[5000];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 131 + (i >> 5));
+    static const size_t cuts[] = {0, 1, 7, 8, 100, 2500, 4999, 5000};
+    uint32_t whole = gb_crc32c(buf, sizeof buf);
+    for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+        size_t cut = cuts[k];
+        uint32_t joined = gb_crc32c_combine(gb_crc32c(buf, cut), gb_crc32c(buf + cut, sizeof buf - cut), sizeof buf - cut);
+        cr_assert_eq(joined, whole, "cut at %zu: 0x%08X, want 0x%08X", cut, joined, whole);
+    }
+    cr_assert_eq(gb_crc32c_combine(gb_crc32c("12345", 5), gb_crc32c("6789", 4), 4), 0xE3069283);
 }

@@ -25,11 +25,14 @@ int main(int argc, char **argv)
     }
     char prefix[4096];
     snprintf(prefix, sizeof prefix, "%s/bench.ckpt", argv[1]);
-    double best_save = 1e30, best_restore = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
+    /* saves alternate: durable (fsync, the default) and not (the page cache alone, like TensorFlow) */
+    double best_save = 1e30, best_durable = 1e30, best_restore = 1e30;
+    for (int rep = 0; rep < 6; rep++) {
+        int durable = rep % 2;
         double t0 = now_seconds();
         gb_bundle_writer *w;
         bench_check(gb_bundle_writer_open(&w, prefix), "bench_checkpoint");
+        gb_bundle_writer_set_durable(w, durable);
         for (int t = 0; t < TENSORS; t++) {
             char name[32];
             snprintf(name, sizeof name, "layer%02d/kernel", t);
@@ -46,10 +49,13 @@ int main(int argc, char **argv)
         }
         gb_bundle_reader_close(r);
         double t2 = now_seconds();
-        if (t1 - t0 < best_save) best_save = t1 - t0;
+        double *best = durable ? &best_durable : &best_save;
+        if (t1 - t0 < *best) *best = t1 - t0;
         if (t2 - t1 < best_restore) best_restore = t2 - t1;
     }
-    printf("save_%ldmb %.0f MB/s (%.3f s, fsync included)\n", mb, (double)mb / best_save, best_save);
+    printf("save_%ldmb %.0f MB/s (%.3f s, page cache: no fsync, as TensorFlow)\n", mb, (double)mb / best_save, best_save);
+    printf("save_durable_%ldmb %.0f MB/s (%.3f s, fsync of files and directory included)\n", mb,
+           (double)mb / best_durable, best_durable);
     printf("restore_%ldmb %.0f MB/s (%.3f s, every CRC checked)\n", mb, (double)mb / best_restore, best_restore);
     for (int t = 0; t < TENSORS; t++) free(data[t]);
     return 0;

@@ -55,6 +55,12 @@ gb_status gb_bundle_add_strings(gb_bundle_writer *w, const char *name, int rank,
  * then removes what it wrote). */
 gb_status gb_bundle_writer_finish(gb_bundle_writer *w);
 
+/* durable 1 (the default): finish fsyncs both files and the directory, so a power loss keeps
+ * the checkpoint. 0: no fsync, as TensorFlow's and PyTorch's savers do; the temporary names and
+ * renames still keep a crashed process from leaving half a checkpoint, but after a power loss
+ * the newest checkpoint may be missing or empty. */
+void gb_bundle_writer_set_durable(gb_bundle_writer *w, int durable);
+
 /* Gives up: removes the temporary files and frees w. NULL is a no-op. */
 void gb_bundle_writer_abort(gb_bundle_writer *w);
 

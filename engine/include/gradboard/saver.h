@@ -37,6 +37,10 @@ void gb_saver_free(gb_saver *sv);
 /* Also keeps, beyond max_to_keep, one checkpoint every `hours` (TensorFlow's keep_every_n_hours). */
 void gb_saver_set_keep_every_n_hours(gb_saver *sv, double hours);
 
+/* durable 1 (the default) fsyncs each checkpoint's files; 0 skips that, like TensorFlow's saver
+ * (see gb_bundle_writer_set_durable). The state file is always written atomically and fsynced. */
+void gb_saver_set_durable(gb_saver *sv, int durable);
+
 /* Saves every variable of s. On success *prefix_out (when non-NULL) gets the new checkpoint's
  * prefix (free it). Older checkpoints beyond max_to_keep are deleted after the state file names
  * the new one. */

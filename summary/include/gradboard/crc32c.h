@@ -26,6 +26,10 @@ uint32_t gb_crc32c(const void *data, size_t len);
  * Start from crc = 0. */
 uint32_t gb_crc32c_extend(uint32_t crc, const void *data, size_t len);
 
+/* The CRC of a followed by b from the CRCs of each part and b's length (for checksums computed
+ * in parallel): gb_crc32c_combine(gb_crc32c(a), gb_crc32c(b), blen) == gb_crc32c(a||b). */
+uint32_t gb_crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b);
+
 /* The masking TFRecord and LevelDB apply before storing a CRC, and its inverse. */
 static inline uint32_t gb_crc32c_mask(uint32_t crc)
 {
