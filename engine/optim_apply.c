@@ -7,6 +7,7 @@
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
+#include "internal/parallel.h"
 #include "internal/optim_impl.h"
 #include "internal/session_impl.h"
 
@@ -42,24 +43,40 @@ static gb_status storage(const gb_kernel_args *k, const gb_node *v, void **data)
     return GB_OK;
 }
 
-#define SGD_LOOP(T)                                                                  \
-    {                                                                                \
-        T *restrict w = var;                                                                  \
-        const T *restrict g = k->in[1]->data;                                                 \
-        T lr = *(const T *)k->in[0]->data;                                           \
-        for (int64_t i = 0; i < n; i++) w[i] -= lr * g[i];                           \
+/* Updates read and write every element of the variable and its slots once: bound by memory,
+ * so large variables are split across the pool's threads, in chunks of UPDATE_GRAIN elements. */
+enum { UPDATE_GRAIN = 1 << 14 };
+
+typedef struct sgd_args {
+    void *w;
+    const void *g;
+    double lr;
+    int f64;
+} sgd_args;
+
+static void sgd_range(void *ctx, int64_t begin, int64_t end)
+{
+    const sgd_args *a = ctx;
+    if (a->f64) {
+        double *restrict w = (double *)a->w + begin;
+        const double *restrict g = (const double *)a->g + begin, lr = a->lr;
+        for (int64_t i = 0; i < end - begin; i++) w[i] -= lr * g[i];
+    } else {
+        float *restrict w = (float *)a->w + begin;
+        const float *restrict g = (const float *)a->g + begin;
+        float lr = (float)a->lr;
+        for (int64_t i = 0; i < end - begin; i++) w[i] -= lr * g[i];
     }
+}
 
 static gb_status apply_sgd_forward(const gb_kernel_args *k)
 {
     void *var = NULL;
     gb_status st = storage(k, k->node->attr.variable, &var);
     if (st != GB_OK) return st;
-    int64_t n = gb_shape_elements(&k->out->shape);
-    if (k->out->dtype == GB_F64)
-        SGD_LOOP(double)
-    else
-        SGD_LOOP(float)
+    int f64 = k->out->dtype == GB_F64;
+    sgd_args a = {var, k->in[1]->data, f64 ? *(const double *)k->in[0]->data : *(const float *)k->in[0]->data, f64};
+    gb_parallel_for(gb_shape_elements(&k->out->shape), UPDATE_GRAIN, sgd_range, &a);
     return GB_OK;
 }
 
@@ -111,6 +128,24 @@ static gb_status apply_momentum_forward(const gb_kernel_args *k)
 DEFINE_ADAM(adam_f64, double, sqrt)
 DEFINE_ADAM(adam_f32, float, sqrtf)
 
+typedef struct adam_args {
+    void *w, *m, *v;
+    const void *g;
+    double lr_t, b1, b2, eps, decay;
+    int f64;
+} adam_args;
+
+static void adam_range(void *ctx, int64_t b, int64_t e)
+{
+    const adam_args *a = ctx;
+    if (a->f64)
+        adam_f64((double *)a->w + b, (double *)a->m + b, (double *)a->v + b, (const double *)a->g + b, e - b, a->lr_t,
+                 a->b1, a->b2, a->eps, a->decay);
+    else
+        adam_f32((float *)a->w + b, (float *)a->m + b, (float *)a->v + b, (const float *)a->g + b, e - b,
+                 (float)a->lr_t, (float)a->b1, (float)a->b2, (float)a->eps, (float)a->decay);
+}
+
 static gb_status apply_adam_forward(const gb_kernel_args *k)
 {
     void *var = NULL, *m_ = NULL, *v_ = NULL, *b1p_ = NULL, *b2p_ = NULL;
@@ -121,17 +156,17 @@ static gb_status apply_adam_forward(const gb_kernel_args *k)
     if (st == GB_OK) st = storage(k, a->slots[2], &b1p_);
     if (st == GB_OK) st = storage(k, a->slots[3], &b2p_);
     if (st != GB_OK) return st;
-    int64_t n = gb_shape_elements(&k->out->shape);
-    double b1 = a->alpha, b2 = a->beta, eps = a->epsilon, delta = a->delta;
-    if (k->out->dtype == GB_F64) {
+    adam_args args = {var, m_, v_, k->in[1]->data, 0, a->alpha, a->beta, a->epsilon, 0, k->out->dtype == GB_F64};
+    if (args.f64) {
         double lr = *(const double *)k->in[0]->data, b1p = *(const double *)b1p_, b2p = *(const double *)b2p_;
-        double lr_t = lr * sqrt(1 - b2p) / (1 - b1p);
-        adam_f64(var, m_, v_, k->in[1]->data, n, lr_t, b1, b2, eps, lr * delta);
-    } else {
+        args.lr_t = lr * sqrt(1 - b2p) / (1 - b1p);
+        args.decay = lr * a->delta;
+    } else { /* the step size in float, as the single loop computed it */
         float lr = *(const float *)k->in[0]->data, b1p = *(const float *)b1p_, b2p = *(const float *)b2p_;
-        float lr_t = lr * sqrtf(1 - b2p) / (1 - b1p);
-        adam_f32(var, m_, v_, k->in[1]->data, n, lr_t, (float)b1, (float)b2, (float)eps, lr * (float)delta);
+        args.lr_t = lr * sqrtf(1 - b2p) / (1 - b1p);
+        args.decay = lr * (float)a->delta;
     }
+    gb_parallel_for(gb_shape_elements(&k->out->shape), UPDATE_GRAIN, adam_range, &args);
     return GB_OK;
 }
 

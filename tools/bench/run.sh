@@ -68,6 +68,7 @@ for mb in 100 1024; do
     a=$(rate $k "$ours_c") b=$(rate $k "$theirs_c")
     printf '%-44s %14.0f %14.0f %9.2fx\n' "$k" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
   done
+  printf '%-44s %14.0f %14s %10s\n' "save_${mb}mb, durable (fsync; TensorFlow has none)" "$(rate save_durable_${mb}mb "$ours_c")" "-" ""
 done
 rm -rf "$ckpt_dir"
 
