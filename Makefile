@@ -1,15 +1,19 @@
 # A thin wrapper over CMake and ctest. Every target installs what it needs first.
 #   make demo    train Fashion-MNIST and the seed example into runs/, then serve TensorBoard
 #   make test    build and run every test (unit + interop with stock TensorBoard)
-#   make bench   writer and reader throughput against tensorboardX (not part of the tests)
+#   make bench   gradboard against PyTorch, TensorFlow, TensorBoard and tensorboardX (not a test)
+#   make fuzz    libFuzzer on every reader, FUZZ_SECONDS each (CI: 30)
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
 JOBS ?= $(shell nproc)
 PYTHON := $(CURDIR)/.venv/bin/python
 CMAKE_ARGS ?=
 
-.PHONY: all deps venv configure build test demo bench sanitize clean
+.PHONY: all deps venv configure build test demo bench sanitize fuzz clean
 
 all: build
 
@@ -38,6 +42,13 @@ sanitize:
 	  ctest --test-dir $(ASAN_BUILD) -L unit --output-on-failure -j $(JOBS) | tee $(ASAN_BUILD)/ctest.log; \
 	  status=$$?; echo; grep -E "tests passed|tests failed" $(ASAN_BUILD)/ctest.log | tail -1; exit $$status
 
+# libFuzzer on every reader (tests/fuzz), FUZZ_SECONDS per target, FUZZ_JOBS targets at a time.
+fuzz:
+	@bash tools/deps.sh clang libclang-rt-dev
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DGB_FUZZ=ON -DGB_SANITIZE=address,undefined $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@bash tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
 # DEMO_SERVE=0: train and summarise without serving TensorBoard (the demo test uses it).
 demo: venv build
 	@bash tools/demo.sh $(BUILD) $(PYTHON)
@@ -46,4 +57,4 @@ bench: venv build
 	@bash tools/bench/run.sh $(BUILD) $(PYTHON)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

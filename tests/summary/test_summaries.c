@@ -10,6 +10,7 @@
 
 #include "gradboard/summary.h"
 #include "internal/histogram_simd.h"
+#include "png_decode.h"
 #include "test_fs.h"
 #include "writer_read.h"
 
@@ -111,67 +112,12 @@ Test(histogram, simd_passes_match_portable)
     free(v);
 }
 
-/* ---- an independent PNG reader: chunks, CRCs, inflate, unfilter ---- */
+/* ---- PNG: decoded by the independent reader in tests/common ---- */
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-
-static int paeth(int a, int b, int c)
-{
-    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/* Decodes an 8-bit PNG into *pixels (malloc'd); fails the test on any defect. */
 static void decode_png(const uint8_t *png, size_t len, int *w, int *h, int *channels, uint8_t **pixels)
 {
-    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    cr_assert(len > 8 && memcmp(png, signature, 8) == 0, "bad signature");
-    size_t at = 8, idat_len = 0;
-    uint8_t *idat = NULL;
-    int seen_end = 0, color = -1;
-    while (at + 12 <= len && !seen_end) {
-        uint32_t n = be32(png + at);
-        cr_assert_leq(at + 12 + n, len, "chunk runs past the end");
-        const uint8_t *type = png + at + 4, *data = png + at + 8;
-        cr_assert_eq(crc32(0L, type, 4 + n), be32(data + n), "chunk %.4s CRC", (const char *)type);
-        if (!memcmp(type, "IHDR", 4)) {
-            *w = (int)be32(data), *h = (int)be32(data + 4);
-            cr_assert_eq(data[8], 8, "bit depth");
-            color = data[9];
-            cr_assert_eq(data[10] | data[11] | data[12], 0, "compression/filter/interlace");
-        } else if (!memcmp(type, "IDAT", 4)) {
-            idat = realloc(idat, idat_len + n);
-            memcpy(idat + idat_len, data, n);
-            idat_len += n;
-        } else if (!memcmp(type, "IEND", 4)) {
-            seen_end = 1;
-        }
-        at += 12 + n;
-    }
-    cr_assert(seen_end && at == len, "IEND missing or trailing bytes");
-    *channels = color == 0 ? 1 : color == 4 ? 2 : color == 2 ? 3 : color == 6 ? 4 : -1;
-    cr_assert_gt(*channels, 0, "colour type %d", color);
-    size_t stride = (size_t)*w * (size_t)*channels;
-    uLongf raw_len = (uLongf)((stride + 1) * (size_t)*h);
-    uint8_t *raw = malloc(raw_len);
-    uLongf got = raw_len;
-    cr_assert_eq(uncompress(raw, &got, idat, idat_len), Z_OK);
-    cr_assert_eq(got, raw_len);
-    *pixels = malloc(stride * (size_t)*h);
-    for (int y = 0; y < *h; y++) {
-        uint8_t filter = raw[(size_t)y * (stride + 1)];
-        const uint8_t *in = raw + (size_t)y * (stride + 1) + 1;
-        uint8_t *row = *pixels + (size_t)y * stride, *up = y ? row - stride : NULL;
-        for (size_t i = 0; i < stride; i++) {
-            int a = i >= (size_t)*channels ? row[i - (size_t)*channels] : 0, b = up ? up[i] : 0;
-            int c = up && i >= (size_t)*channels ? up[i - (size_t)*channels] : 0;
-            int pred = filter == 0 ? 0 : filter == 1 ? a : filter == 2 ? b : filter == 3 ? (a + b) / 2 : paeth(a, b, c);
-            cr_assert_leq(filter, 4, "filter %d", filter);
-            row[i] = (uint8_t)(in[i] + pred);
-        }
-    }
-    free(raw);
-    free(idat);
+    const char *problem = test_png_decode(png, len, w, h, channels, pixels);
+    cr_assert_null(problem, "PNG: %s", problem);
 }
 
 Test(png, round_trips_every_channel_count_and_odd_sizes)
