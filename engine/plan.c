@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -360,8 +361,34 @@ static double micros_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e6 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-3;
 }
 
+/* The first element of t that is NaN or infinite, or -1 (integer tensors: always -1). */
+static int64_t first_non_finite(const gb_tensor *t)
+{
+    if (!t->data || (t->dtype != GB_F32 && t->dtype != GB_F64)) return -1;
+    int64_t n = gb_shape_elements(&t->shape);
+    if (t->dtype == GB_F32) {
+        const float *v = t->data;
+        for (int64_t i = 0; i < n; i++)
+            if (!isfinite(v[i])) return i;
+    } else {
+        const double *v = t->data;
+        for (int64_t i = 0; i < n; i++)
+            if (!isfinite(v[i])) return i;
+    }
+    return -1;
+}
+
+static gb_status numeric_error(const char *what, const gb_node *n, const gb_tensor *t, int64_t at)
+{
+    double v = t->dtype == GB_F32 ? ((const float *)t->data)[at] : ((const double *)t->data)[at];
+    char shape[96];
+    return gb_fail(GB_ENUMERIC, "check_numerics: %s %s (%s) %s %s at element %lld of its %s output", what, n->name,
+                   n->op->type, n->is_variable ? "holds" : "produced", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf",
+                   (long long)at, gb_shape_format(&t->shape, shape, sizeof shape));
+}
+
 gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node_stats *stats,
-                          size_t *n_stats)
+                          size_t *n_stats, int check_numerics)
 {
     struct timespec t0;
     if (stats) {
@@ -369,6 +396,11 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         *n_stats = 0;
     }
     for (size_t i = 0; i < n_feeds; i++) p->values[feeds[i].node->id].data = feeds[i].value->data;
+    for (size_t i = 0; i < n_feeds && check_numerics; i++) {
+        const gb_tensor *t = &p->values[feeds[i].node->id];
+        int64_t at = first_non_finite(t);
+        if (at >= 0) return numeric_error("the value fed to", feeds[i].node, t, at);
+    }
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *n = p->order[k];
         gb_tensor *out = &p->values[n->id];
@@ -405,6 +437,11 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
             char message[1024];
             snprintf(message, sizeof message, "%s", gb_errmsg());
             return gb_fail(st, "%s (%s): %s", n->name, n->op->type, message);
+        }
+        if (check_numerics) {
+            /* every earlier output was finite, so this op made the NaN from finite inputs */
+            int64_t at = first_non_finite(out);
+            if (at >= 0) return numeric_error(n->is_variable ? "variable" : "op", n, out, at);
         }
     }
     return GB_OK;

@@ -19,6 +19,7 @@ struct gb_session {
     gb_plan *plans[MAX_PLANS]; /* most recently used first */
     uint64_t runs;
     int stats_enabled;
+    int check_numerics;
     int64_t stats_start_micros;
     gb_node_stats *stats;
     size_t n_stats, stats_cap;
@@ -61,6 +62,11 @@ void gb_session_free(gb_session *s)
 }
 
 uint64_t gb_session_run_count(const gb_session *s) { return s->runs; }
+
+void gb_session_set_check_numerics(gb_session *s, int enabled)
+{
+    if (s) s->check_numerics = enabled != 0;
+}
 
 void gb_session_set_stats(gb_session *s, int enabled)
 {
@@ -181,7 +187,7 @@ gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb
         clock_gettime(CLOCK_REALTIME, &now);
         s->stats_start_micros = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     }
-    st = gb_plan_execute(plan, s, feeds, n_feeds, stats, &s->n_stats);
+    st = gb_plan_execute(plan, s, feeds, n_feeds, stats, &s->n_stats, s->check_numerics);
     if (st != GB_OK) {
         s->n_stats = 0;
         return st;

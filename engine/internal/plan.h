@@ -17,9 +17,10 @@ int gb_plan_matches(const gb_plan *p, const gb_graph *g, const gb_feed *feeds, s
                     size_t n_fetches);
 
 /* Runs the plan; with stats non-NULL (room for every planned node), records each node's timing
- * and output size there and sets *n_stats. */
+ * and output size there and sets *n_stats. check_numerics: stop at the first NaN or infinity
+ * in a float feed or output (GB_ENUMERIC). */
 gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node_stats *stats,
-                          size_t *n_stats);
+                          size_t *n_stats, int check_numerics);
 
 /* Number of nodes the plan runs (an upper bound for the stats). */
 size_t gb_plan_node_count(const gb_plan *p);

@@ -265,6 +265,7 @@ static int setup(run *r)
     }
     r->session = gb_session_new(r->model.g, GB_CPU);
     if (!r->session) return fail("starting a session");
+    gb_session_set_check_numerics(r->session, cfg->check_numerics);
     char prefix[4200];
     snprintf(prefix, sizeof prefix, "%s/model.ckpt", r->logdir);
     r->saver = gb_saver_new(r->model.g, prefix, cfg->keep);

@@ -62,6 +62,7 @@ static void usage(FILE *out)
             "  --log-every N        steps between training-loss points (default %d)\n"
             "  --restore            resume from the latest checkpoint in --logdir (default: the newest run)\n"
             "  --eval-only          restore the latest checkpoint and report test accuracy, no training\n"
+            "  --check-numerics     stop at the first NaN or infinity and name the op that made it\n"
             "  --progress, --no-progress   force the progress bar on or off (default: on a terminal)\n"
             "  -h, --help           this text\n",
             FM_MAX_HIDDEN, d.batch, d.optimizer, d.learning_rate, d.schedule, d.weight_decay, d.dropout, d.epochs,
@@ -131,7 +132,8 @@ int fm_parse_options(int argc, char **argv, fm_config *cfg)
 {
     defaults(cfg);
     enum { O_LAYERS = 256, O_BATCH, O_OPT, O_LR, O_SCHEDULE, O_WD, O_DROPOUT, O_EPOCHS, O_SEED, O_DATA, O_LOGDIR,
-           O_TRAIN_SIZE, O_TEST_SIZE, O_KEEP, O_LOG_EVERY, O_RESTORE, O_EVAL, O_PROGRESS, O_NO_PROGRESS, O_STOP_AFTER };
+           O_TRAIN_SIZE, O_TEST_SIZE, O_KEEP, O_LOG_EVERY, O_RESTORE, O_EVAL, O_PROGRESS, O_NO_PROGRESS, O_STOP_AFTER,
+           O_CHECK_NUMERICS };
     static const struct option longs[] = {
         {"layers", required_argument, 0, O_LAYERS},     {"batch", required_argument, 0, O_BATCH},
         {"optimizer", required_argument, 0, O_OPT},     {"lr", required_argument, 0, O_LR},
@@ -143,7 +145,7 @@ int fm_parse_options(int argc, char **argv, fm_config *cfg)
         {"log-every", required_argument, 0, O_LOG_EVERY}, {"restore", no_argument, 0, O_RESTORE},
         {"eval-only", no_argument, 0, O_EVAL},          {"progress", no_argument, 0, O_PROGRESS},
         {"no-progress", no_argument, 0, O_NO_PROGRESS}, {"help", no_argument, 0, 'h'},
-        {"stop-after", required_argument, 0, O_STOP_AFTER},
+        {"stop-after", required_argument, 0, O_STOP_AFTER}, {"check-numerics", no_argument, 0, O_CHECK_NUMERICS},
         {0, 0, 0, 0}};
     static const char *const optimizers[] = {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", NULL};
     static const char *const schedules[] = {"constant", "cosine", "exponential", "step", NULL};
@@ -173,6 +175,7 @@ int fm_parse_options(int argc, char **argv, fm_config *cfg)
         case O_STOP_AFTER: bad = parse_long("--stop-after", optarg, 1, 100000, &v); cfg->stop_after = (int)v; break;
         case O_RESTORE: cfg->restore = 1; break;
         case O_EVAL: cfg->eval_only = 1; break;
+        case O_CHECK_NUMERICS: cfg->check_numerics = 1; break;
         case O_PROGRESS: cfg->progress = 1; break;
         case O_NO_PROGRESS: cfg->progress = 0; break;
         case ':':

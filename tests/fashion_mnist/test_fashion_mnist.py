@@ -32,7 +32,7 @@ def epoch_lines(stdout):
 def test_help_lists_every_option():
     done = run("--help")
     for option in ["--layers", "--batch", "--optimizer", "--lr", "--epochs", "--seed", "--restore", "--eval-only",
-                   "--data", "--logdir", "--stop-after", "dataset-fashion-mnist"]:
+                   "--data", "--logdir", "--stop-after", "--check-numerics", "dataset-fashion-mnist"]:
         assert option in done.stdout, option
 
 
@@ -133,3 +133,12 @@ def test_every_optimizer_and_schedule_trains(tmp_path):
                    "--layers", "64", "--logdir", tmp_path / optimizer)
         losses = [float(m) for m in re.findall(r"train loss (\S+)", done.stdout)]
         assert losses[1] < losses[0], (optimizer, done.stdout)
+
+
+def test_check_numerics_names_the_op_where_training_blows_up(tmp_path):
+    diverging = [*SMALL, "--optimizer", "sgd", "--lr", 1000, "--schedule", "constant", "--epochs", 1]
+    unchecked = run(*diverging, "--logdir", tmp_path / "unchecked")
+    assert "final test accuracy" in unchecked.stdout  # NaN losses, but nothing stops the run
+    checked = run(*diverging, "--check-numerics", "--logdir", tmp_path / "checked", check=False)
+    assert checked.returncode == 1, checked.stdout
+    assert re.search(r"check_numerics: op \S+ \(\w+\) produced (NaN|[+-]Inf) at element \d+", checked.stderr), checked.stderr

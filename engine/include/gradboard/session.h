@@ -74,6 +74,14 @@ const gb_node_stats *gb_session_stats(const gb_session *s, size_t *count);
 /* When the last run with stats began, in microseconds since the epoch. */
 int64_t gb_session_stats_start_micros(const gb_session *s);
 
+/* Turns numeric checking on (1) or off (0, the default). On, every floating-point feed and every
+ * op's output is scanned as the run goes; the first NaN or infinity stops the run with
+ * GB_ENUMERIC and a message naming the op that produced it from finite inputs (or the feed or
+ * variable that held it), the element and its value. Like tf.debugging.enable_check_numerics:
+ * for finding where a loss turns NaN; it costs a pass over every tensor. An update op that
+ * produces a NaN has already written it into its variable. */
+void gb_session_set_check_numerics(gb_session *s, int enabled);
+
 /* How many times gb_session_run has succeeded (seeds dropout masks, like TF's op seeds). */
 uint64_t gb_session_run_count(const gb_session *s);
 
