@@ -11,6 +11,7 @@ packages=(
   libopenblas-dev                             # the engine's CPU matmul
   libsnappy-dev                               # Snappy blocks in TensorFlow-written checkpoints
   libcriterion-dev                            # unit tests
+  valgrind                                    # the examples under memcheck
   dataset-fashion-mnist                       # the demo's data (IDX files)
   python3 python3-venv                        # the venv for the interop tests (tensorboard)
   "$@"
