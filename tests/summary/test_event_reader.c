@@ -327,3 +327,63 @@ Test(event_reader, finds_the_hparams_sub_run_of_pytorch_files)
     cr_assert_eq(hparams, 3);
     cr_assert(found_acc);
 }
+
+/* field 5 (summary) holding `depth` levels of unknown field 15 nested in one another: protobuf-c
+ * keeps unknown fields as bytes, so depth costs no recursion and no memory beyond the record. */
+static size_t nested_unknown(uint8_t *out, int depth)
+{
+    /* built inside out: each level is tag 0x7a (field 15, length-delimited), a length, the level inside */
+    size_t cap = (size_t)depth * 6 + 16, at = cap;
+    uint8_t *buf = out;
+    size_t inner = 0;
+    for (int level = 0; level < depth; level++) {
+        uint8_t varint[5];
+        int n = 0;
+        for (size_t v = inner; ; v >>= 7) {
+            varint[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+            if (v < 0x80) break;
+        }
+        at -= (size_t)n, memcpy(buf + at, varint, (size_t)n);
+        buf[--at] = 0x7a;
+        inner = cap - at;
+    }
+    size_t body = inner; /* now the summary's tag and length go in front */
+    uint8_t head[8];
+    int n = 0;
+    head[n++] = 0x2a; /* field 5, length-delimited */
+    for (size_t v = body; ; v >>= 7) {
+        head[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80) break;
+    }
+    memmove(out + n, out + cap - body, body);
+    memcpy(out, head, (size_t)n);
+    return (size_t)n + body;
+}
+
+Test(event_reader, hostile_protobufs_give_errors_with_bounded_memory)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/events.out.tfevents.1.x", test_dir);
+    enum { DEPTH = 20000 };
+    uint8_t *deep = malloc(DEPTH * 6 + 32);
+    size_t deep_len = nested_unknown(deep, DEPTH);
+    /* a summary claiming 2^62 bytes; a tensor claiming a huge repeated field in a tiny record */
+    static const uint8_t huge_summary[] = {0x2a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x01};
+    gb_record_writer *rw;
+    cr_assert_eq(gb_record_writer_open(&rw, path, GB_RECORD_TRUNCATE), GB_OK);
+    cr_assert_eq(gb_record_writer_append(rw, deep, deep_len), GB_OK);
+    cr_assert_eq(gb_record_writer_append(rw, huge_summary, sizeof huge_summary), GB_OK);
+    cr_assert_eq(gb_record_writer_close(rw), GB_OK);
+    free(deep);
+
+    gb_event_reader *r;
+    cr_assert_eq(gb_event_reader_open(&r, path), GB_OK);
+    const gb_event *ev;
+    gb_status st = gb_event_reader_next(r, &ev);
+    cr_assert_eq(st, GB_OK, "20000 levels of unknown fields: %s", gb_errmsg());
+    cr_assert_eq(gb_event_value_count(ev), 0, "unknown fields are no values");
+    cr_assert_eq(gb_event_reader_next(r, &ev), GB_ECORRUPT, "a length past the record must not parse");
+    cr_assert(strstr(gb_errmsg(), "does not parse"), "%s", gb_errmsg());
+    cr_assert_eq(gb_event_reader_next(r, &ev), GB_END);
+    gb_event_reader_close(r);
+}
