@@ -2,11 +2,11 @@
 # make fuzz: runs every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (FUZZ_JOBS at a
 # time), starting from its seed corpus and what earlier runs kept, then prints executions and
 # coverage per target. A crash or leak fails the run; its input is kept for a regression test.
-#   tools/fuzz.sh BUILD_DIR SECONDS [JOBS]
+#   tools/fuzz.sh BUILD_DIR SECONDS [JOBS]      (FUZZ_TARGETS="event png" runs only those)
 set -euo pipefail
 build=$1 seconds=$2 jobs=${3:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
-targets=(tfrecord event events_cli bundle idx png)
+read -r -a targets <<< "${FUZZ_TARGETS:-tfrecord event events_cli bundle idx png}"
 
 run_one() { # target: one libFuzzer run, its log in $build/fuzz-logs/<target>.log
   local t=$1 work="$build/fuzz-corpus/$1" crashes="$build/fuzz-crashes/$1"
