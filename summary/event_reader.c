@@ -5,6 +5,7 @@
 #include "internal/event_view.h"
 #include "internal/strmap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,7 +81,8 @@ gb_status gb_event_reader_open(gb_event_reader **out, const char *path)
 {
     *out = NULL;
     struct stat sb;
-    if (stat(path, &sb) != 0) return gb_fail(GB_ENOTFOUND, "%s: no such file or directory", path);
+    if (stat(path, &sb) != 0) /* only a missing path is "not found"; EACCES, ELOOP... are I/O errors */
+        return gb_fail_errno(errno == ENOENT || errno == ENOTDIR ? GB_ENOTFOUND : GB_EIO, errno, "%s", path);
     gb_event_reader *r = calloc(1, sizeof *r);
     if (!r) return gb_fail(GB_ENOMEM, "out of memory");
     r->tags = gb_strmap_new();

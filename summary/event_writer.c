@@ -30,7 +30,7 @@ struct gb_writer {
     char *path;
     gb_strmap *tags_with_metadata;  /* tags whose first value (with metadata) is in the file */
     gb_writer_opts opts;
-    gb_status deferred;             /* a background flush failure, reported by the next call */
+    gb_status deferred;             /* a background fsync failure, reported by the next caller flush */
     char *deferred_message;
 };
 
@@ -64,11 +64,15 @@ static gb_status flush_locked(gb_writer *w)
     return gb_record_writer_flush(w->file, w->opts.fsync_on_flush);
 }
 
-/* Returns st, or, when st is fine, a failure of the background thread that nobody has seen yet. */
-static gb_status take_deferred(gb_writer *w, gb_status st)
+/* A flush by the caller (gb_writer_flush, close). It retries whatever the background thread
+ * could not write (those events are still buffered), so its own result covers them. An fsync
+ * that failed in the background is different: its bytes had left the buffer, and a later fsync
+ * may succeed without them reaching the disk, so that failure is reported here, once. */
+static gb_status flush_for_caller(gb_writer *w)
 {
+    gb_status st = flush_locked(w);
     if (st == GB_OK && w->deferred != GB_OK) {
-        st = gb_fail(w->deferred, "background flush failed: %s", w->deferred_message);
+        st = gb_fail(w->deferred, "an earlier background flush failed: %s", w->deferred_message);
         w->deferred = GB_OK;
         free(w->deferred_message);
         w->deferred_message = NULL;
@@ -76,11 +80,14 @@ static gb_status take_deferred(gb_writer *w, gb_status st)
     return st;
 }
 
-/* Called with the lock held at the end of every public call that adds an event. */
+/* Called with the lock held at the end of every public call that adds an event. A failure of
+ * the background thread is not returned here: this call's event is buffered, and a caller who
+ * took an error for "not logged" would log it twice. gb_writer_flush and close report it, and
+ * a full buffer makes the next call flush (and fail) itself. */
 static gb_status finish_call(gb_writer *w, gb_status st)
 {
-    if (st == GB_OK && w->opts.flush_secs <= 0) st = flush_locked(w);
-    return take_deferred(w, st);
+    if (st == GB_OK && w->opts.flush_secs <= 0) st = flush_for_caller(w);
+    return st;
 }
 
 static void *flusher_main(void *arg)
@@ -97,7 +104,8 @@ static void *flusher_main(void *arg)
         int rc = 0;
         while (!w->closing && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&w->wake, &w->lock, &deadline);
         if (w->closing) break;
-        if (flush_locked(w) != GB_OK && w->deferred == GB_OK) {
+        /* a failed write keeps its events buffered for the next flush; a failed fsync does not */
+        if (flush_locked(w) != GB_OK && gb_record_writer_pending(w->file) == 0 && w->deferred == GB_OK) {
             w->deferred = GB_EIO;
             free(w->deferred_message);
             w->deferred_message = strdup(gb_errmsg());
@@ -268,6 +276,8 @@ gb_status gb_summary_scalars(gb_writer *w, int64_t step, size_t n, const char *c
     if (!w) return gb_fail(GB_EINVAL, "gb_summary_scalars: writer is NULL");
     if (n == 0) return GB_OK;
     if (!tags || !values) return gb_fail(GB_EINVAL, "gb_summary_scalars: tags or values is NULL");
+    if (n > GB_RECORD_MAX_BYTES / 8) /* each scalar takes more than 8 bytes of the record */
+        return gb_fail(GB_EINVAL, "gb_summary_scalars: %zu scalars cannot fit in one event", n);
     gb_scalar_item stack_items[STACK_ITEMS];
     gb_scalar_item *items = n <= STACK_ITEMS ? stack_items : malloc(n * sizeof *items);
     if (!items) return gb_fail(GB_ENOMEM, "out of memory for %zu scalars", n);
@@ -289,6 +299,8 @@ gb_status gb_summary_scalars(gb_writer *w, int64_t step, size_t n, const char *c
 gb_status gb_writer_add_summary_bytes(gb_writer *w, int64_t step, const void *summary, size_t len)
 {
     if (!w || (!summary && len)) return gb_fail(GB_EINVAL, "gb_writer_add_summary_bytes: NULL argument");
+    if (len > GB_RECORD_MAX_BYTES - 64) /* before the event's size is computed, which must not wrap */
+        return gb_fail(GB_EINVAL, "gb_writer_add_summary_bytes: a summary of %zu bytes exceeds the 2 GiB record limit", len);
     pthread_mutex_lock(&w->lock);
     double wall_time;
     gb_status st = read_clock(w, &wall_time);
@@ -347,7 +359,7 @@ gb_status gb_writer_flush(gb_writer *w)
 {
     if (!w) return gb_fail(GB_EINVAL, "gb_writer_flush: writer is NULL");
     pthread_mutex_lock(&w->lock);
-    gb_status st = take_deferred(w, flush_locked(w));
+    gb_status st = flush_for_caller(w);
     pthread_mutex_unlock(&w->lock);
     return st;
 }
@@ -363,7 +375,7 @@ gb_status gb_writer_close(gb_writer *w)
     pthread_mutex_unlock(&w->lock);
     if (w->has_flusher) pthread_join(w->flusher, NULL);
 
-    gb_status st = take_deferred(w, flush_locked(w));
+    gb_status st = flush_for_caller(w);
     gb_status closed = gb_record_writer_close(w->file);
     if (st == GB_OK) st = closed;
     free_writer(w);

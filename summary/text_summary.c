@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gradboard/summaries.h"
+#include "gradboard/tfrecord.h"
 #include "internal/error.h"
 #include "internal/writer_impl.h"
 #include "plugin_data.pb-c.h"
@@ -51,6 +52,8 @@ gb_status gb_summary_text_table(gb_writer *w, const char *tag, int64_t step, siz
                                 const char *const *cells)
 {
     if (!cells || rows == 0) return gb_fail(GB_EINVAL, "text %s: an empty table", tag ? tag : "");
+    if (rows > GB_RECORD_MAX_BYTES || cols > GB_RECORD_MAX_BYTES || (cols && rows > GB_RECORD_MAX_BYTES / cols))
+        return gb_fail(GB_EINVAL, "text %s: a %zu x %zu table cannot fit in one record", tag ? tag : "", rows, cols);
     int64_t dims[2] = {(int64_t)rows, (int64_t)cols};
     return write_strings(w, tag, step, cols ? 2 : 1, dims, cols ? rows * cols : rows, cells);
 }

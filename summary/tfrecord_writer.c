@@ -18,6 +18,7 @@ struct gb_record_writer {
     size_t used;          /* bytes of whole records in buf */
     size_t open_len;      /* length of the record between begin and commit */
     uint64_t file_bytes;  /* what the file holds: everything flushed so far */
+    int torn;             /* the file ends in part of a record that could not be cut off */
 };
 
 gb_status gb_record_writer_open(gb_record_writer **out, const char *path, gb_record_open_mode mode)
@@ -102,6 +103,10 @@ gb_status gb_record_writer_append(gb_record_writer *w, const void *data, size_t 
 
 gb_status gb_record_writer_flush(gb_record_writer *w, int do_fsync)
 {
+    /* Records appended after torn bytes would be unreachable: a reader stops at the torn one. */
+    if (w->torn)
+        return gb_fail(GB_EIO, "%s: the file ends in a torn record that could not be cut off; nothing more is written to it",
+                       w->path);
     size_t done = 0;
     while (done < w->used) {
         ssize_t n = write(w->fd, w->buf + done, w->used - done);
@@ -110,11 +115,13 @@ gb_status gb_record_writer_flush(gb_record_writer *w, int do_fsync)
             int err = n < 0 ? errno : ENOSPC;
             /* All or nothing: a reader must never see half a record, so cut the partial write off
              * and keep every record buffered for the next attempt. */
-            if (done > 0 && ftruncate(w->fd, (off_t)w->file_bytes) != 0)
+            if (done > 0 && ftruncate(w->fd, (off_t)w->file_bytes) != 0) {
+                w->torn = 1;
                 return gb_fail_errno(GB_EIO, errno,
                                      "%s: write failed after %zu of %zu bytes (%s) and the partial "
                                      "record could not be removed",
                                      w->path, done, w->used, strerror(err));
+            }
             /* O_APPEND writes go to the (restored) end; otherwise rewind to it. */
             lseek(w->fd, (off_t)w->file_bytes, SEEK_SET);
             return gb_fail_errno(GB_EIO, err, "%s: cannot write %zu buffered bytes", w->path, w->used);

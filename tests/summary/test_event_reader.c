@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "event.pb-c.h"
@@ -386,4 +387,19 @@ Test(event_reader, hostile_protobufs_give_errors_with_bounded_memory)
     cr_assert(strstr(gb_errmsg(), "does not parse"), "%s", gb_errmsg());
     cr_assert_eq(gb_event_reader_next(r, &ev), GB_END);
     gb_event_reader_close(r);
+}
+
+Test(event_reader, only_a_missing_path_is_not_found)
+{
+    char missing[512], loop_a[512], loop_b[512];
+    snprintf(missing, sizeof missing, "%s/no-such-run", test_dir);
+    snprintf(loop_a, sizeof loop_a, "%s/loop_a", test_dir);
+    snprintf(loop_b, sizeof loop_b, "%s/loop_b", test_dir);
+    gb_event_reader *r;
+    cr_assert_eq(gb_event_reader_open(&r, missing), GB_ENOTFOUND);
+    cr_assert(strstr(gb_errmsg(), "no-such-run") && strstr(gb_errmsg(), "No such file"), "%s", gb_errmsg());
+    cr_assert_eq(symlink(loop_b, loop_a), 0);
+    cr_assert_eq(symlink(loop_a, loop_b), 0);
+    cr_assert_eq(gb_event_reader_open(&r, loop_a), GB_EIO, "a symlink loop exists but cannot be read: %s", gb_errmsg());
+    cr_assert(strstr(gb_errmsg(), "loop_a"), "%s", gb_errmsg());
 }

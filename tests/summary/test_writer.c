@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -202,6 +203,14 @@ Test(writer, bad_arguments_are_refused_with_a_message)
     double values[] = {1, 2};
     cr_assert_eq(gb_summary_scalars(w, 0, 2, tags, values), GB_EINVAL);
     cr_assert_eq(gb_summary_scalar(NULL, "x", 0, 1.0), GB_EINVAL);
+    /* sizes whose arithmetic would wrap: refused before any is computed or allocated */
+    cr_assert_eq(gb_summary_scalars(w, 0, SIZE_MAX / 2, tags, values), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "cannot fit"), "%s", gb_errmsg());
+    cr_assert_eq(gb_writer_add_summary_bytes(w, 0, "x", SIZE_MAX - 3), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "2 GiB"), "%s", gb_errmsg());
+    const char *cells[] = {"a"};
+    cr_assert_eq(gb_summary_text_table(w, "t", 0, (size_t)1 << 33, (size_t)1 << 33, cells), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "cannot fit"), "%s", gb_errmsg());
     gb_writer_opts opts = gb_writer_opts_default();
     opts.filename_suffix = "a/b";
     gb_writer *w2;

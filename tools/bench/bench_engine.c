@@ -48,6 +48,33 @@ static void bench_seed(int quick)
     gb_graph_free(g);
 }
 
+/* BENCH_PROFILE=1: where a step's time goes, by op type, from the session's per-node stats. */
+static void profile(gb_session *s, const gb_feed *feeds, gb_node *train, const char *label)
+{
+    enum { STEPS = 50, MAX_TYPES = 64 };
+    const char *types[MAX_TYPES];
+    double micros[MAX_TYPES] = {0}, total = 0;
+    int n_types = 0;
+    gb_session_set_stats(s, 1);
+    for (int step = 0; step < STEPS; step++) {
+        check(gb_session_run(s, feeds, 2, &train, 1, NULL), "profiled step");
+        size_t count;
+        const gb_node_stats *st = gb_session_stats(s, &count);
+        for (size_t i = 0; i < count; i++) {
+            const char *type = gb_node_op(st[i].node);
+            int k = 0;
+            while (k < n_types && strcmp(types[k], type)) k++;
+            if (k == n_types && n_types < MAX_TYPES) types[n_types++] = type;
+            if (k < n_types) micros[k] += st[i].duration_micros / STEPS;
+            total += st[i].duration_micros / STEPS;
+        }
+    }
+    gb_session_set_stats(s, 0);
+    printf("%s profile: %.1f us per step in ops\n", label, total);
+    for (int k = 0; k < n_types; k++)
+        if (micros[k] >= total * 0.01) printf("  %-34s %9.1f us %5.1f%%\n", types[k], micros[k], 100 * micros[k] / total);
+}
+
 /* An MLP with relu hidden layers and a sparse softmax cross-entropy loss. */
 static void bench_mlp(const char *label, const int *widths, int layers, int batch, gb_optimizer opt, int steps,
                       double *seconds_out)
@@ -86,6 +113,7 @@ static void bench_mlp(const char *label, const int *widths, int layers, int batc
     double t = time_runs(s, feeds, 2, train, 5, steps, 3);
     *seconds_out = t;
     printf("%s %.3f ms per step (batch %d)\n", label, t * 1e3, batch);
+    if (getenv("BENCH_PROFILE")) profile(s, feeds, train, label);
     gb_tensor_free(xt);
     gb_tensor_free(yt);
     gb_session_free(s);

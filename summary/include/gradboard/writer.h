@@ -18,6 +18,11 @@
  * written whole: every `flush_secs` by a background thread, when the buffer fills, on
  * gb_writer_flush and on gb_writer_close. A crash loses at most what was not yet flushed, and a
  * reader never sees half a record. All calls on one writer are thread-safe.
+ *
+ * Errors: a call that logs returns an error only when its own event was not recorded, so it is
+ * always safe to retry. A background flush that fails (a full disk) keeps the events buffered;
+ * gb_writer_flush and gb_writer_close retry and report, and a full buffer makes the next call
+ * flush itself and fail. A background fsync failure is reported by the next flush or close.
  */
 #ifndef GRADBOARD_WRITER_H
 #define GRADBOARD_WRITER_H
