@@ -290,8 +290,10 @@ gb_status gb_bundle_writer_finish(gb_bundle_writer *w)
     if (close(w->fd) != 0 && st == GB_OK) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot close %s", w->data_temp);
     w->fd = -1;
     if (st == GB_OK) gb_ckpt_stage("data_written");
+    int replaced = st == GB_OK ? gb_ckpt_open_for_release(w->data_path) : -1; /* a checkpoint saved again */
     if (st == GB_OK && rename(w->data_temp, w->data_path) != 0)
         st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot rename %s", w->data_temp);
+    gb_ckpt_close_in_background(replaced);
     if (st != GB_OK) {
         gb_bundle_writer_abort(w);
         return st;

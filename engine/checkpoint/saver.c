@@ -100,7 +100,7 @@ static void delete_checkpoint(const char *prefix)
     snprintf(path, sizeof path, "%s.index", prefix); /* the index first: without it, no checkpoint */
     unlink(path);
     snprintf(path, sizeof path, "%s.data-00000-of-00001", prefix);
-    unlink(path);
+    gb_ckpt_unlink_in_background(path);
 }
 
 static double index_mtime(const char *prefix)

@@ -13,4 +13,10 @@ static inline void gb_ckpt_stage(const char *stage)
     if (gb_ckpt_test_hook) gb_ckpt_test_hook(stage);
 }
 
+/* release.c: the storage of a file whose name is gone is freed at its last close, which these
+ * run on a short-lived thread. open_for_release returns -1 when there is no such file. */
+int gb_ckpt_open_for_release(const char *path);
+void gb_ckpt_close_in_background(int fd);
+void gb_ckpt_unlink_in_background(const char *path);
+
 #endif
