@@ -23,6 +23,8 @@
  * always safe to retry. A background flush that fails (a full disk) keeps the events buffered;
  * gb_writer_flush and gb_writer_close retry and report, and a full buffer makes the next call
  * flush itself and fail. A background fsync failure is reported by the next flush or close.
+ * Exception: with flush_secs <= 0 (write-through) a call reports its own write's failure, but its
+ * event stays buffered and goes out with the next successful flush; do not log it again.
  */
 #ifndef GRADBOARD_WRITER_H
 #define GRADBOARD_WRITER_H
