@@ -8,6 +8,7 @@
  * generation it saw, so it either sees the odd value and backs off, or the caller sees it active
  * and waits: no worker ever reads a loop while it is being written. */
 #include "internal/parallel.h"
+#include "internal/fp_mode.h"
 
 #include <cblas.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@ typedef struct pool {
     gb_range_fn *fn;
     void *ctx;
     int64_t n, grain, chunks;
+    unsigned fp_mode; /* the caller's floating-point mode, which the workers take on */
     pthread_mutex_t lock; /* for sleeping and waking only */
     pthread_cond_t wake;
     pthread_mutex_t callers; /* one loop at a time; other callers run theirs alone */
@@ -67,6 +69,7 @@ static void *worker(void *arg)
         }
         atomic_fetch_add(&p->active, 1);
         if (atomic_load(&p->generation) == g) {
+            if (gb_fp_mode_get() != p->fp_mode) gb_fp_mode_set(p->fp_mode);
             run_chunks(p);
             seen = g;
         }
@@ -119,6 +122,7 @@ void gb_parallel_for(int64_t n, int64_t grain, gb_range_fn *fn, void *ctx)
     atomic_fetch_add(&p->generation, 1); /* odd: writing */
     while (atomic_load(&p->active) != 0) sched_yield();
     p->fn = fn, p->ctx = ctx, p->n = n, p->grain = grain, p->chunks = (n + grain - 1) / grain;
+    p->fp_mode = gb_fp_mode_get();
     atomic_store(&p->next_chunk, 0);
     atomic_store(&p->chunks_done, 0);
     atomic_fetch_add(&p->generation, 1); /* even: ready */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal/fp_mode.h"
 #include "internal/error.h"
 #include "internal/plan.h"
 #include "internal/session_impl.h"
@@ -20,6 +21,7 @@ struct gb_session {
     uint64_t runs;
     int stats_enabled;
     int check_numerics;
+    int keep_denormals;        /* 0 (the default): subnormals flushed to zero during runs */
     int64_t stats_start_micros;
     gb_node_stats *stats;
     size_t n_stats, stats_cap;
@@ -62,6 +64,11 @@ void gb_session_free(gb_session *s)
 }
 
 uint64_t gb_session_run_count(const gb_session *s) { return s->runs; }
+
+void gb_session_set_flush_denormals(gb_session *s, int enabled)
+{
+    if (s) s->keep_denormals = !enabled;
+}
 
 void gb_session_set_check_numerics(gb_session *s, int enabled)
 {
@@ -187,7 +194,10 @@ gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb
         clock_gettime(CLOCK_REALTIME, &now);
         s->stats_start_micros = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     }
+    unsigned caller_mode = gb_fp_mode_get();
+    gb_fp_mode_set(gb_fp_mode_flushing(caller_mode, !s->keep_denormals));
     st = gb_plan_execute(plan, s, feeds, n_feeds, stats, &s->n_stats, s->check_numerics);
+    gb_fp_mode_set(caller_mode);
     if (st != GB_OK) {
         s->n_stats = 0;
         return st;
