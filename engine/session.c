@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal/blas_threads.h"
 #include "internal/fp_mode.h"
 #include "internal/error.h"
 #include "internal/plan.h"
@@ -196,7 +197,9 @@ gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb
     }
     unsigned caller_mode = gb_fp_mode_get();
     gb_fp_mode_set(gb_fp_mode_flushing(caller_mode, !s->keep_denormals));
+    gb_blas_threads_enter();
     st = gb_plan_execute(plan, s, feeds, n_feeds, stats, &s->n_stats, s->check_numerics);
+    gb_blas_threads_leave();
     gb_fp_mode_set(caller_mode);
     if (st != GB_OK) {
         s->n_stats = 0;

@@ -97,31 +97,46 @@ static gb_status binary_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
+/* d (shaped like n's output) summed down to input i's shape. No op when the two shapes must be
+ * equal at run time: equal at build time, and where both are unknown (-1), the other input lacks
+ * that axis or has size 1 there, so the output's size is input i's (a bias add's batch axis). */
+static gb_node *to_input(gb_graph *g, gb_node *n, int i, gb_node *d)
+{
+    if (!d) return NULL;
+    const gb_shape *in = &n->inputs[i]->shape, *out = &n->shape, *other = &n->inputs[1 - i]->shape;
+    int same = in->rank == out->rank;
+    for (int a = 0; same && a < in->rank; a++) {
+        int o = a - (out->rank - other->rank); /* the other input's matching axis, if any */
+        same = in->dim[a] == out->dim[a] && (in->dim[a] >= 0 || o < 0 || other->dim[o] == 1);
+    }
+    return same ? d : gb_reduce_to_like(g, d, n->inputs[i]);
+}
+
 static void add_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
-    dx[0] = gb_reduce_to_like(g, dy, n->inputs[0]);
-    dx[1] = gb_reduce_to_like(g, dy, n->inputs[1]);
+    dx[0] = to_input(g, n, 0, dy);
+    dx[1] = to_input(g, n, 1, dy);
 }
 
 static void sub_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
-    dx[0] = gb_reduce_to_like(g, dy, n->inputs[0]);
-    dx[1] = gb_reduce_to_like(g, gb_neg(g, dy), n->inputs[1]);
+    dx[0] = to_input(g, n, 0, dy);
+    dx[1] = to_input(g, n, 1, gb_neg(g, dy));
 }
 
 static void mul_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     gb_node *a = n->inputs[0], *b = n->inputs[1];
-    dx[0] = gb_reduce_to_like(g, gb_mul(g, dy, b), a);
-    dx[1] = gb_reduce_to_like(g, gb_mul(g, dy, a), b);
+    dx[0] = to_input(g, n, 0, gb_mul(g, dy, b));
+    dx[1] = to_input(g, n, 1, gb_mul(g, dy, a));
 }
 
 static void div_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
-    gb_node *a = n->inputs[0], *b = n->inputs[1];
-    dx[0] = gb_reduce_to_like(g, gb_div(g, dy, b), a);
+    gb_node *b = n->inputs[1];
+    dx[0] = to_input(g, n, 0, gb_div(g, dy, b));
     /* d(a/b)/db = -a / b^2 = -(a/b) / b */
-    dx[1] = gb_reduce_to_like(g, gb_neg(g, gb_div(g, gb_mul(g, dy, n), b)), b);
+    dx[1] = to_input(g, n, 1, gb_neg(g, gb_div(g, gb_mul(g, dy, n), b)));
 }
 
 static void pow_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
@@ -129,12 +144,12 @@ static void pow_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     gb_node *a = n->inputs[0], *b = n->inputs[1];
     /* d/da = b * a^(b-1) */
     gb_node *b_minus_1 = gb_sub(g, b, gb_scalar_like(g, b, 1.0));
-    dx[0] = gb_reduce_to_like(g, gb_mul(g, dy, gb_mul(g, b, gb_pow(g, a, b_minus_1))), a);
+    dx[0] = to_input(g, n, 0, gb_mul(g, dy, gb_mul(g, b, gb_pow(g, a, b_minus_1))));
     /* d/db = a^b * log(a), taken as 0 where a <= 0 (TensorFlow's convention) */
     gb_node *positive = gb_cast(g, gb_greater(g, a, gb_scalar_like(g, a, 0.0)), a->dtype);
     gb_node *safe_a = gb_maximum(g, a, gb_scalar_like(g, a, 1e-300));
     gb_node *log_a = gb_mul(g, positive, gb_log(g, safe_a));
-    dx[1] = gb_reduce_to_like(g, gb_mul(g, dy, gb_mul(g, n, log_a)), b);
+    dx[1] = to_input(g, n, 1, gb_mul(g, dy, gb_mul(g, n, log_a)));
 }
 
 /* The gradient goes to the larger input (the first on ties, like TensorFlow). */
@@ -143,8 +158,8 @@ static void maximum_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     gb_node *a = n->inputs[0], *b = n->inputs[1];
     gb_node *pick_a = gb_cast(g, gb_greater_equal(g, a, b), dy->dtype);
     gb_node *to_a = gb_mul(g, dy, pick_a);
-    dx[0] = gb_reduce_to_like(g, to_a, a);
-    dx[1] = gb_reduce_to_like(g, gb_sub(g, dy, to_a), b);
+    dx[0] = to_input(g, n, 0, to_a);
+    dx[1] = to_input(g, n, 1, gb_sub(g, dy, to_a));
 }
 
 static void minimum_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
@@ -152,8 +167,8 @@ static void minimum_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     gb_node *a = n->inputs[0], *b = n->inputs[1];
     gb_node *pick_a = gb_cast(g, gb_greater_equal(g, b, a), dy->dtype);
     gb_node *to_a = gb_mul(g, dy, pick_a);
-    dx[0] = gb_reduce_to_like(g, to_a, a);
-    dx[1] = gb_reduce_to_like(g, gb_sub(g, dy, to_a), b);
+    dx[0] = to_input(g, n, 0, to_a);
+    dx[1] = to_input(g, n, 1, gb_sub(g, dy, to_a));
 }
 
 #define BINARY_OP(var, tf_name, grad) \

@@ -330,12 +330,18 @@ gb_node *gb_mean_squared_error(gb_graph *g, gb_node *predictions, gb_node *targe
         T *y = k->out->data;                                                                             \
         T scale = (T)(1.0 / (1.0 - rate));                                                               \
         uint64_t threshold = (uint64_t)ceil(rate * 4294967296.0);                                        \
+        /* words[j] >= threshold in 32-bit arithmetic (threshold may be 2^32), so that it vectorises */  \
+        uint32_t below = threshold ? (uint32_t)(threshold - 1) : 0;                                      \
+        int keep_all = threshold == 0;                                                                   \
         enum { CHUNK = 256 };                                                                            \
         uint32_t words[CHUNK];                                                                           \
         for (int64_t i = 0; i < n; i += CHUNK) {                                                         \
             int64_t m = n - i < CHUNK ? n - i : CHUNK;                                                   \
             gb_philox4x32_blocks(seed, run, (uint64_t)i, 4, (size_t)(m + 3) / 4, words);                 \
-            for (int64_t j = 0; j < m; j++) y[i + j] = words[j] >= threshold ? x[i + j] * scale : 0;     \
+            for (int64_t j = 0; j < m; j++) { /* the load unconditional, so that the loop vectorises */  \
+                T kept = x[i + j] * scale;                                                               \
+                y[i + j] = (keep_all | (words[j] > below)) ? kept : 0;                                   \
+            }                                                                                            \
         }                                                                                                \
     }
 

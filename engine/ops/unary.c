@@ -8,6 +8,11 @@
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
+#include "internal/parallel.h"
+
+/* Large tensors (the big MLP's 2M-element activations) are split across the pool, in chunks of
+ * this many elements. */
+enum { ELEMENTWISE_GRAIN = 1 << 15 };
 
 typedef enum unary_kind { NEG, SQUARE, SQRT, EXP, LOG, ABS, SIGN, RELU, LEAKY_RELU, SIGMOID, TANH, UNARY_KINDS } unary_kind;
 
@@ -77,9 +82,9 @@ static gb_status unary_infer(const gb_node *n, const gb_dtype *dt, const gb_shap
 
 #define BIAS_ACTIVATION(T, EXP_F, TANH_F)                                                     \
     {                                                                                         \
-        const T *restrict xs = x->data, *restrict bs = bias->data;                            \
-        T *restrict os = out->data;                                                           \
-        for (int64_t r = 0; r < rows; r++, xs += cols, os += cols) {                          \
+        const T *restrict xs = (const T *)j->x + begin * cols, *restrict bs = j->bias;        \
+        T *restrict os = (T *)j->out + begin * cols;                                          \
+        for (int64_t r = begin; r < end; r++, xs += cols, os += cols) {                       \
             switch (kind) {                                                                   \
             case RELU:                                                                        \
                 for (int64_t c = 0; c < cols; c++) {                                          \
@@ -100,16 +105,33 @@ static gb_status unary_infer(const gb_node *n, const gb_dtype *dt, const gb_shap
         }                                                                                     \
     }
 
-gb_status gb_bias_activation_forward(const gb_node *activation, const gb_tensor *x, const gb_tensor *bias,
-                                     gb_tensor *out)
+typedef struct bias_job {
+    const void *x, *bias;
+    void *out;
+    int64_t cols;
+    unary_kind kind;
+    int f64;
+} bias_job;
+
+static void bias_activation_rows(void *ctx, int64_t begin, int64_t end)
 {
-    unary_kind kind = (unary_kind)activation->attr.flag;
-    int64_t cols = bias->shape.dim[0], total = gb_shape_elements(&x->shape);
-    int64_t rows = cols ? total / cols : 0;
-    if (x->dtype == GB_F64)
+    const bias_job *j = ctx;
+    int64_t cols = j->cols;
+    unary_kind kind = j->kind;
+    if (j->f64)
         BIAS_ACTIVATION(double, exp, tanh)
     else
         BIAS_ACTIVATION(float, expf, tanhf)
+}
+
+gb_status gb_bias_activation_forward(const gb_node *activation, const gb_tensor *x, const gb_tensor *bias,
+                                     gb_tensor *out)
+{
+    bias_job j = {x->data, bias->data, out->data, bias->shape.dim[0], (unary_kind)activation->attr.flag,
+                  x->dtype == GB_F64};
+    int64_t total = gb_shape_elements(&x->shape), rows = j.cols ? total / j.cols : 0;
+    int64_t grain = j.cols ? (ELEMENTWISE_GRAIN + j.cols - 1) / j.cols : rows;
+    gb_parallel_for(rows, grain, bias_activation_rows, &j);
     return GB_OK;
 }
 
@@ -119,15 +141,22 @@ typedef enum grad_kind { RELU_GRAD, LEAKY_RELU_GRAD, SIGMOID_GRAD, TANH_GRAD } g
 
 #define GRAD_CASES(T)                                                                   \
     {                                                                                   \
-        const T *a = k->in[0]->data, *b = k->in[1]->data;                               \
-        T *o = k->out->data;                                                            \
-        T alpha = (T)k->node->attr.alpha;                                               \
-        switch ((grad_kind)k->node->attr.flag) {                                        \
+        const T *restrict a = (const T *)j->a + begin, *restrict b = (const T *)j->b + begin; \
+        T *restrict o = (T *)j->o + begin;                                              \
+        T alpha = (T)j->alpha;                                                          \
+        int64_t n = end - begin;                                                        \
+        switch (j->kind) {                                                              \
         case RELU_GRAD: /* (dy, x) */                                                   \
-            for (int64_t i = 0; i < n; i++) o[i] = b[i] > 0 ? a[i] : 0;                 \
+            for (int64_t i = 0; i < n; i++) { /* both loads unconditional: vectorises */ \
+                T dy = a[i];                                                            \
+                o[i] = b[i] > 0 ? dy : 0;                                               \
+            }                                                                           \
             break;                                                                      \
         case LEAKY_RELU_GRAD: /* (dy, x) */                                             \
-            for (int64_t i = 0; i < n; i++) o[i] = b[i] > 0 ? a[i] : alpha * a[i];      \
+            for (int64_t i = 0; i < n; i++) {                                           \
+                T dy = a[i];                                                            \
+                o[i] = b[i] > 0 ? dy : alpha * dy;                                      \
+            }                                                                           \
             break;                                                                      \
         case SIGMOID_GRAD: /* (y, dy) */                                                \
             for (int64_t i = 0; i < n; i++) o[i] = b[i] * a[i] * (1 - a[i]);            \
@@ -138,13 +167,28 @@ typedef enum grad_kind { RELU_GRAD, LEAKY_RELU_GRAD, SIGMOID_GRAD, TANH_GRAD } g
         }                                                                               \
     }
 
-static gb_status activation_grad_forward(const gb_kernel_args *k)
+typedef struct grad_job {
+    const void *a, *b;
+    void *o;
+    double alpha;
+    grad_kind kind;
+    int f64;
+} grad_job;
+
+static void activation_grad_range(void *ctx, int64_t begin, int64_t end)
 {
-    int64_t n = gb_shape_elements(&k->out->shape);
-    if (k->out->dtype == GB_F64)
+    const grad_job *j = ctx;
+    if (j->f64)
         GRAD_CASES(double)
     else
         GRAD_CASES(float)
+}
+
+static gb_status activation_grad_forward(const gb_kernel_args *k)
+{
+    grad_job j = {k->in[0]->data, k->in[1]->data, k->out->data, k->node->attr.alpha, (grad_kind)k->node->attr.flag,
+                  k->out->dtype == GB_F64};
+    gb_parallel_for(gb_shape_elements(&k->out->shape), ELEMENTWISE_GRAIN, activation_grad_range, &j);
     return GB_OK;
 }
 

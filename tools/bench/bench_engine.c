@@ -48,7 +48,8 @@ static void bench_seed(int quick)
     gb_graph_free(g);
 }
 
-/* BENCH_PROFILE=1: where a step's time goes, by op type, from the session's per-node stats. */
+/* BENCH_PROFILE=1: where a step's time goes, by op type, from the session's per-node stats;
+ * BENCH_PROFILE=nodes adds the last step node by node. */
 static void profile(gb_session *s, const gb_feed *feeds, gb_node *train, const char *label)
 {
     enum { STEPS = 50, MAX_TYPES = 64 };
@@ -71,6 +72,15 @@ static void profile(gb_session *s, const gb_feed *feeds, gb_node *train, const c
         }
     }
     double wall = (now_seconds() - started) / STEPS * 1e6;
+    if (!strcmp(getenv("BENCH_PROFILE"), "nodes")) { /* the last step, node by node */
+        size_t count;
+        const gb_node_stats *st = gb_session_stats(s, &count);
+        for (size_t i = 0; i < count; i++) {
+            char shape[96];
+            printf("  %-44s %-22s %-16s %8.1f us\n", gb_node_name(st[i].node), gb_node_op(st[i].node),
+                   gb_shape_format(&st[i].shape, shape, sizeof shape), st[i].duration_micros);
+        }
+    }
     gb_session_set_stats(s, 0);
     printf("%s profile: %.1f us per step in ops, %.1f us per step with the clock reads\n", label, total, wall);
     for (int k = 0; k < n_types; k++)
