@@ -68,31 +68,31 @@ void gb_broadcast_apply(const gb_tensor *a, const gb_tensor *b, gb_tensor *out, 
     }
 }
 
-#define SUM_TO_SHAPE(T)                                                                    \
-    {                                                                                      \
-        const T *src = x->data;                                                            \
-        T *dst = out->data;                                                                \
+#define SUM_TO_SHAPE(T)                                                                   \
+    {                                                                                     \
+        const T *src = x->data;                                                           \
+        T *dst = out->data;                                                               \
         memset(dst, 0, (size_t)gb_shape_elements(&out->shape) * sizeof(T));               \
-        int64_t inner = x->shape.rank ? x->shape.dim[x->shape.rank - 1] : 1;               \
-        int64_t inner_stride = x->shape.rank ? dst_strides[x->shape.rank - 1] : 0;         \
-        int64_t index[GB_MAX_RANK] = {0};                                                  \
-        int64_t offset = 0;                                                                \
-        for (int64_t at = 0; at < total; at += inner) {                                    \
-            if (inner_stride)                                                              \
-                for (int64_t i = 0; i < inner; i++) dst[offset + i] += src[at + i];        \
-            else {                                                                         \
-                T acc = 0;                                                                 \
-                for (int64_t i = 0; i < inner; i++) acc += src[at + i];                    \
-                dst[offset] += acc;                                                        \
-            }                                                                              \
-            for (int k = x->shape.rank - 2; k >= 0; k--) {                                 \
-                index[k]++;                                                                \
-                offset += dst_strides[k];                                                  \
-                if (index[k] < x->shape.dim[k]) break;                                     \
-                offset -= dst_strides[k] * x->shape.dim[k];                                \
-                index[k] = 0;                                                              \
-            }                                                                              \
-        }                                                                                  \
+        int64_t inner = x->shape.rank ? x->shape.dim[x->shape.rank - 1] : 1;              \
+        int64_t inner_stride = x->shape.rank ? dst_strides[x->shape.rank - 1] : 0;        \
+        int64_t index[GB_MAX_RANK] = {0};                                                 \
+        int64_t offset = 0;                                                               \
+        for (int64_t at = 0; at < total; at += inner) {                                   \
+            if (inner_stride)                                                             \
+                for (int64_t i = 0; i < inner; i++) dst[offset + i] += src[at + i];       \
+            else {                                                                        \
+                T acc = 0;                                                                \
+                for (int64_t i = 0; i < inner; i++) acc += src[at + i];                   \
+                dst[offset] += acc;                                                       \
+            }                                                                             \
+            for (int k = x->shape.rank - 2; k >= 0; k--) {                                \
+                index[k]++;                                                               \
+                offset += dst_strides[k];                                                 \
+                if (index[k] < x->shape.dim[k]) break;                                    \
+                offset -= dst_strides[k] * x->shape.dim[k];                               \
+                index[k] = 0;                                                             \
+            }                                                                             \
+        }                                                                                 \
     }
 
 /* The bias gradient: x [rows, cols] summed over rows. Column ranges go to the pool's threads; each

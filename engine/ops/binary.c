@@ -7,9 +7,8 @@
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
+#include "internal/op_kinds.h"
 #include "internal/shape_util.h"
-
-typedef enum binary_kind { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQUAL, GREATER, GREATER_EQUAL } binary_kind;
 
 #define ROWS_FOR(T, suffix)                                                    \
     GB_DEFINE_BINARY_ROW(add, T, suffix, x + y)                                \
@@ -47,16 +46,16 @@ COMPARE_ROW(equal, uint8_t, _bool, ==)
 
 /* rows[kind][dtype slot]: slots f32, f64, i32, i64, bool */
 static const gb_binary_row rows[][5] = {
-    [ADD] = {add_f32, add_f64, add_i32, add_i64, NULL},
-    [SUB] = {sub_f32, sub_f64, sub_i32, sub_i64, NULL},
-    [MUL] = {mul_f32, mul_f64, mul_i32, mul_i64, NULL},
-    [DIV] = {div_f32, div_f64, NULL, NULL, NULL},
-    [POW] = {pow_f32, pow_f64, NULL, NULL, NULL},
-    [MAXIMUM] = {maximum_f32, maximum_f64, maximum_i32, maximum_i64, NULL},
-    [MINIMUM] = {minimum_f32, minimum_f64, minimum_i32, minimum_i64, NULL},
-    [EQUAL] = {equal_f32, equal_f64, equal_i32, equal_i64, equal_bool},
-    [GREATER] = {greater_f32, greater_f64, greater_i32, greater_i64, NULL},
-    [GREATER_EQUAL] = {greater_equal_f32, greater_equal_f64, greater_equal_i32, greater_equal_i64, NULL},
+    [GB_BINARY_ADD] = {add_f32, add_f64, add_i32, add_i64, NULL},
+    [GB_BINARY_SUB] = {sub_f32, sub_f64, sub_i32, sub_i64, NULL},
+    [GB_BINARY_MUL] = {mul_f32, mul_f64, mul_i32, mul_i64, NULL},
+    [GB_BINARY_DIV] = {div_f32, div_f64, NULL, NULL, NULL},
+    [GB_BINARY_POW] = {pow_f32, pow_f64, NULL, NULL, NULL},
+    [GB_BINARY_MAXIMUM] = {maximum_f32, maximum_f64, maximum_i32, maximum_i64, NULL},
+    [GB_BINARY_MINIMUM] = {minimum_f32, minimum_f64, minimum_i32, minimum_i64, NULL},
+    [GB_BINARY_EQUAL] = {equal_f32, equal_f64, equal_i32, equal_i64, equal_bool},
+    [GB_BINARY_GREATER] = {greater_f32, greater_f64, greater_i32, greater_i64, NULL},
+    [GB_BINARY_GREATER_EQUAL] = {greater_equal_f32, greater_equal_f64, greater_equal_i32, greater_equal_i64, NULL},
 };
 
 static int dtype_slot(gb_dtype t)
@@ -74,7 +73,7 @@ static int dtype_slot(gb_dtype t)
 static gb_status binary_infer(const gb_node *n, const gb_dtype *dt, const gb_shape *sh, gb_dtype *dtype,
                               gb_shape *shape, char *err, size_t err_size)
 {
-    binary_kind kind = (binary_kind)n->attr.flag;
+    gb_binary_kind kind = (gb_binary_kind)n->attr.flag;
     if (dt[0] != dt[1]) {
         snprintf(err, err_size, "the inputs' dtypes differ (%s and %s); cast one with gb_cast", gb_dtype_name(dt[0]),
                  gb_dtype_name(dt[1]));
@@ -85,7 +84,7 @@ static gb_status binary_infer(const gb_node *n, const gb_dtype *dt, const gb_sha
         snprintf(err, err_size, "dtype %s is not supported", gb_dtype_name(dt[0]));
         return GB_EINVAL;
     }
-    *dtype = kind >= EQUAL ? GB_BOOL : dt[0];
+    *dtype = kind >= GB_BINARY_EQUAL ? GB_BOOL : dt[0];
     return gb_broadcast_shape(&sh[0], &sh[1], shape, err, err_size);
 }
 
@@ -185,7 +184,7 @@ BINARY_OP(op_greater, "Greater", NULL)
 BINARY_OP(op_greater_equal, "GreaterEqual", NULL)
 
 /* TensorFlow's default node names for these ops. */
-static gb_node *binary(gb_graph *g, const gb_op_def *op, const char *name, binary_kind kind, gb_node *a, gb_node *b)
+static gb_node *binary(gb_graph *g, const gb_op_def *op, const char *name, gb_binary_kind kind, gb_node *a, gb_node *b)
 {
     gb_attrs attrs = {0};
     attrs.flag = kind;
@@ -193,22 +192,22 @@ static gb_node *binary(gb_graph *g, const gb_op_def *op, const char *name, binar
     return gb_node_create(g, op, name, inputs, 2, &attrs);
 }
 
-gb_node *gb_add(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_add, "add", ADD, a, b); }
-gb_node *gb_sub(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_sub, "sub", SUB, a, b); }
-gb_node *gb_mul(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_mul, "mul", MUL, a, b); }
-gb_node *gb_div(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_div, "truediv", DIV, a, b); }
-gb_node *gb_pow(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_pow, "pow", POW, a, b); }
-gb_node *gb_maximum(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_maximum, "Maximum", MAXIMUM, a, b); }
-gb_node *gb_minimum(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_minimum, "Minimum", MINIMUM, a, b); }
-gb_node *gb_equal(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_equal, "Equal", EQUAL, a, b); }
-gb_node *gb_greater(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_greater, "Greater", GREATER, a, b); }
+gb_node *gb_add(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_add, "add", GB_BINARY_ADD, a, b); }
+gb_node *gb_sub(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_sub, "sub", GB_BINARY_SUB, a, b); }
+gb_node *gb_mul(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_mul, "mul", GB_BINARY_MUL, a, b); }
+gb_node *gb_div(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_div, "truediv", GB_BINARY_DIV, a, b); }
+gb_node *gb_pow(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_pow, "pow", GB_BINARY_POW, a, b); }
+gb_node *gb_maximum(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_maximum, "Maximum", GB_BINARY_MAXIMUM, a, b); }
+gb_node *gb_minimum(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_minimum, "Minimum", GB_BINARY_MINIMUM, a, b); }
+gb_node *gb_equal(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_equal, "Equal", GB_BINARY_EQUAL, a, b); }
+gb_node *gb_greater(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_greater, "Greater", GB_BINARY_GREATER, a, b); }
 gb_node *gb_greater_equal(gb_graph *g, gb_node *a, gb_node *b)
 {
-    return binary(g, &op_greater_equal, "GreaterEqual", GREATER_EQUAL, a, b);
+    return binary(g, &op_greater_equal, "GreaterEqual", GB_BINARY_GREATER_EQUAL, a, b);
 }
 
 gb_node *gb_pow_scalar(gb_graph *g, gb_node *a, double exponent)
 {
-    if (!a) return binary(g, &op_pow, "pow", POW, NULL, NULL);
+    if (!a) return binary(g, &op_pow, "pow", GB_BINARY_POW, NULL, NULL);
     return gb_pow(g, a, gb_scalar_like(g, a, exponent));
 }

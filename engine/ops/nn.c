@@ -25,23 +25,23 @@ static gb_status last_axis_infer(const gb_node *n, const gb_dtype *dt, const gb_
 }
 
 /* Row-wise softmax or log-softmax over the last axis, shifted by the row maximum. */
-#define SOFTMAX_ROWS(T, EXP, LOG)                                                         \
-    {                                                                                     \
-        const T *x = k->in[0]->data;                                                      \
-        T *y = k->out->data;                                                              \
-        for (int64_t r = 0; r < rows; r++, x += cols, y += cols) {                        \
-            T max = x[0];                                                                 \
-            for (int64_t c = 1; c < cols; c++) max = x[c] > max ? x[c] : max;             \
-            T sum = 0;                                                                    \
-            for (int64_t c = 0; c < cols; c++) sum += EXP(x[c] - max);                    \
-            if (log_form) {                                                               \
-                T shift = max + LOG(sum);                                                 \
-                for (int64_t c = 0; c < cols; c++) y[c] = x[c] - shift;                   \
-            } else {                                                                      \
-                T inv = 1 / sum;                                                          \
+#define SOFTMAX_ROWS(T, EXP, LOG)                                                        \
+    {                                                                                    \
+        const T *x = k->in[0]->data;                                                     \
+        T *y = k->out->data;                                                             \
+        for (int64_t r = 0; r < rows; r++, x += cols, y += cols) {                       \
+            T max = x[0];                                                                \
+            for (int64_t c = 1; c < cols; c++) max = x[c] > max ? x[c] : max;            \
+            T sum = 0;                                                                   \
+            for (int64_t c = 0; c < cols; c++) sum += EXP(x[c] - max);                   \
+            if (log_form) {                                                              \
+                T shift = max + LOG(sum);                                                \
+                for (int64_t c = 0; c < cols; c++) y[c] = x[c] - shift;                  \
+            } else {                                                                     \
+                T inv = 1 / sum;                                                         \
                 for (int64_t c = 0; c < cols; c++) y[c] = EXP(x[c] - max) * inv;         \
-            }                                                                             \
-        }                                                                                 \
+            }                                                                            \
+        }                                                                                \
     }
 
 static gb_status softmax_forward(const gb_kernel_args *k)

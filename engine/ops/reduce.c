@@ -8,9 +8,8 @@
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
+#include "internal/op_kinds.h"
 #include "internal/shape_util.h"
-
-typedef enum reduce_kind { SUM, MEAN, MAX } reduce_kind;
 
 static gb_status reduce_infer(const gb_node *n, const gb_dtype *dt, const gb_shape *sh, gb_dtype *dtype,
                               gb_shape *shape, char *err, size_t err_size)
@@ -60,8 +59,8 @@ static gb_status reduce_forward(const gb_kernel_args *k)
 {
     const gb_tensor *x = k->in[0];
     gb_tensor view = keepdims_view(k->out, x, k->node->attr.axes);
-    reduce_kind kind = (reduce_kind)k->node->attr.flag;
-    if (kind == MAX) {
+    gb_reduce_kind kind = (gb_reduce_kind)k->node->attr.flag;
+    if (kind == GB_REDUCE_MAX) {
         int64_t strides[GB_MAX_RANK];
         gb_broadcast_strides(&view.shape, &x->shape, strides);
         int64_t total = gb_shape_elements(&x->shape);
@@ -72,7 +71,7 @@ static gb_status reduce_forward(const gb_kernel_args *k)
         return GB_OK;
     }
     gb_sum_to_shape(x, &view);
-    if (kind == MEAN) {
+    if (kind == GB_REDUCE_MEAN) {
         int64_t outputs = gb_shape_elements(&view.shape), total = gb_shape_elements(&x->shape);
         double scale = outputs ? (double)outputs / (double)total : 0;
         if (x->dtype == GB_F64)
@@ -136,7 +135,7 @@ static gb_status broadcast_like_forward(const gb_kernel_args *k)
 {
     const gb_tensor *dy = k->in[0];
     double scale = 1.0;
-    if (k->node->attr.flag == MEAN) {
+    if (k->node->attr.flag == GB_REDUCE_MEAN) {
         int64_t from = gb_shape_elements(&dy->shape), to = gb_shape_elements(&k->out->shape);
         scale = to ? (double)from / (double)to : 0;
     }
@@ -146,20 +145,20 @@ static gb_status broadcast_like_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static gb_node *broadcast_like(gb_graph *g, gb_node *dy, gb_node *x, reduce_kind scale);
+static gb_node *broadcast_like(gb_graph *g, gb_node *dy, gb_node *x, gb_reduce_kind scale);
 
-static gb_node *reduce_to(gb_graph *g, gb_node *x, gb_node *like, reduce_kind scale);
+static gb_node *reduce_to(gb_graph *g, gb_node *x, gb_node *like, gb_reduce_kind scale);
 
 static void broadcast_like_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx)
 {
     /* linear in dy: sum back down, with the same 1/count factor for means */
-    dx[0] = reduce_to(g, ddx, n->inputs[0], (reduce_kind)n->attr.flag);
+    dx[0] = reduce_to(g, ddx, n->inputs[0], (gb_reduce_kind)n->attr.flag);
 }
 
 static const gb_op_def op_broadcast_like = {"BroadcastTo", broadcast_like_infer, broadcast_like_forward,
                                             broadcast_like_gradient, 0, 0, 0, 0};
 
-static gb_node *broadcast_like(gb_graph *g, gb_node *dy, gb_node *x, reduce_kind scale)
+static gb_node *broadcast_like(gb_graph *g, gb_node *dy, gb_node *x, gb_reduce_kind scale)
 {
     gb_attrs attrs = {0};
     attrs.flag = scale;
@@ -188,7 +187,7 @@ static gb_status reduce_to_infer(const gb_node *n, const gb_dtype *dt, const gb_
 static gb_status reduce_to_forward(const gb_kernel_args *k)
 {
     gb_sum_to_shape(k->in[0], k->out);
-    if (k->node->attr.flag == MEAN) {
+    if (k->node->attr.flag == GB_REDUCE_MEAN) {
         int64_t outputs = gb_shape_elements(&k->out->shape), total = gb_shape_elements(&k->in[0]->shape);
         double scale = total ? (double)outputs / (double)total : 0;
         if (k->out->dtype == GB_F64)
@@ -201,12 +200,12 @@ static gb_status reduce_to_forward(const gb_kernel_args *k)
 
 static void reduce_to_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx)
 {
-    dx[0] = broadcast_like(g, ddx, n->inputs[0], (reduce_kind)n->attr.flag);
+    dx[0] = broadcast_like(g, ddx, n->inputs[0], (gb_reduce_kind)n->attr.flag);
 }
 
 static const gb_op_def op_reduce_to = {"Sum", reduce_to_infer, reduce_to_forward, reduce_to_gradient, 0, 0, 0, 0};
 
-static gb_node *reduce_to(gb_graph *g, gb_node *x, gb_node *like, reduce_kind scale)
+static gb_node *reduce_to(gb_graph *g, gb_node *x, gb_node *like, gb_reduce_kind scale)
 {
     gb_attrs attrs = {0};
     attrs.flag = scale;
@@ -218,7 +217,7 @@ gb_node *gb_reduce_to_like(gb_graph *g, gb_node *x, gb_node *like)
 {
     if (!x || !like) return NULL;
     if (gb_shape_equal(&x->shape, &like->shape) && gb_shape_elements(&x->shape) >= 0) return x;
-    return reduce_to(g, x, like, SUM);
+    return reduce_to(g, x, like, GB_REDUCE_SUM);
 }
 
 /* ---- the reductions' gradients ---- */
@@ -227,9 +226,9 @@ static void reduce_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     gb_node *x = n->inputs[0];
     unsigned axes = n->attr.axes;
-    reduce_kind kind = (reduce_kind)n->attr.flag;
+    gb_reduce_kind kind = (gb_reduce_kind)n->attr.flag;
     gb_node *dy_kept = n->attr.keepdims ? dy : gb_expand_reduced(g, dy, x, axes);
-    if (kind != MAX) {
+    if (kind != GB_REDUCE_MAX) {
         dx[0] = broadcast_like(g, dy_kept, x, kind);
         return;
     }
@@ -241,12 +240,12 @@ static void reduce_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 }
 
 static const gb_op_def reduce_ops[] = {
-    [SUM] = {"Sum", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
-    [MEAN] = {"Mean", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
-    [MAX] = {"Max", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
+    [GB_REDUCE_SUM] = {"Sum", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
+    [GB_REDUCE_MEAN] = {"Mean", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
+    [GB_REDUCE_MAX] = {"Max", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
 };
 
-static gb_node *reduce(gb_graph *g, reduce_kind kind, const char *name, gb_node *x, unsigned axes, int keepdims)
+static gb_node *reduce(gb_graph *g, gb_reduce_kind kind, const char *name, gb_node *x, unsigned axes, int keepdims)
 {
     gb_attrs attrs = {0};
     attrs.flag = kind;
@@ -255,6 +254,6 @@ static gb_node *reduce(gb_graph *g, reduce_kind kind, const char *name, gb_node 
     return gb_node_create(g, &reduce_ops[kind], name, &x, 1, &attrs);
 }
 
-gb_node *gb_reduce_sum(gb_graph *g, gb_node *x, unsigned axes, int keepdims) { return reduce(g, SUM, "Sum", x, axes, keepdims); }
-gb_node *gb_reduce_mean(gb_graph *g, gb_node *x, unsigned axes, int keepdims) { return reduce(g, MEAN, "Mean", x, axes, keepdims); }
-gb_node *gb_reduce_max(gb_graph *g, gb_node *x, unsigned axes, int keepdims) { return reduce(g, MAX, "Max", x, axes, keepdims); }
+gb_node *gb_reduce_sum(gb_graph *g, gb_node *x, unsigned axes, int keepdims) { return reduce(g, GB_REDUCE_SUM, "Sum", x, axes, keepdims); }
+gb_node *gb_reduce_mean(gb_graph *g, gb_node *x, unsigned axes, int keepdims) { return reduce(g, GB_REDUCE_MEAN, "Mean", x, axes, keepdims); }
+gb_node *gb_reduce_max(gb_graph *g, gb_node *x, unsigned axes, int keepdims) { return reduce(g, GB_REDUCE_MAX, "Max", x, axes, keepdims); }

@@ -8,13 +8,12 @@
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
+#include "internal/op_kinds.h"
 #include "internal/parallel.h"
 
 /* Large tensors (the big MLP's 2M-element activations) are split across the pool, in chunks of
  * this many elements. */
 enum { ELEMENTWISE_GRAIN = 1 << 15 };
-
-typedef enum unary_kind { NEG, SQUARE, SQRT, EXP, LOG, ABS, SIGN, RELU, LEAKY_RELU, SIGMOID, TANH, UNARY_KINDS } unary_kind;
 
 #define UNARY_LOOP(T, EXPR)                                      \
     {                                                            \
@@ -27,27 +26,27 @@ typedef enum unary_kind { NEG, SQUARE, SQRT, EXP, LOG, ABS, SIGN, RELU, LEAKY_RE
     }
 
 /* One switch per element type keeps each loop a simple, vectorisable body. */
-#define UNARY_CASES(T, EXP_F, LOG_F, SQRT_F, TANH_F)                                  \
-    switch (kind) {                                                                   \
-    case NEG: UNARY_LOOP(T, -x) break;                                                \
-    case SQUARE: UNARY_LOOP(T, x * x) break;                                          \
-    case SQRT: UNARY_LOOP(T, SQRT_F(x)) break;                                        \
-    case EXP: UNARY_LOOP(T, EXP_F(x)) break;                                          \
-    case LOG: UNARY_LOOP(T, LOG_F(x)) break;                                          \
-    case ABS: UNARY_LOOP(T, x < 0 ? -x : x) break;                                    \
-    case SIGN: UNARY_LOOP(T, (T)((x > 0) - (x < 0))) break;                           \
-    case RELU: UNARY_LOOP(T, x > 0 ? x : 0) break;                                    \
-    case LEAKY_RELU: UNARY_LOOP(T, x > 0 ? x : (T)alpha * x) break;                   \
-    case SIGMOID: UNARY_LOOP(T, x >= 0 ? 1 / (1 + EXP_F(-x)) : EXP_F(x) / (1 + EXP_F(x))) break; \
-    case TANH: UNARY_LOOP(T, TANH_F(x)) break;                                        \
-    default: break;                                                                   \
+#define UNARY_CASES(T, EXP_F, LOG_F, SQRT_F, TANH_F)                                                      \
+    switch (kind) {                                                                                       \
+    case GB_UNARY_NEG: UNARY_LOOP(T, -x) break;                                                           \
+    case GB_UNARY_SQUARE: UNARY_LOOP(T, x * x) break;                                                     \
+    case GB_UNARY_SQRT: UNARY_LOOP(T, SQRT_F(x)) break;                                                   \
+    case GB_UNARY_EXP: UNARY_LOOP(T, EXP_F(x)) break;                                                     \
+    case GB_UNARY_LOG: UNARY_LOOP(T, LOG_F(x)) break;                                                     \
+    case GB_UNARY_ABS: UNARY_LOOP(T, x < 0 ? -x : x) break;                                               \
+    case GB_UNARY_SIGN: UNARY_LOOP(T, (T)((x > 0) - (x < 0))) break;                                      \
+    case GB_UNARY_RELU: UNARY_LOOP(T, x > 0 ? x : 0) break;                                               \
+    case GB_UNARY_LEAKY_RELU: UNARY_LOOP(T, x > 0 ? x : (T)alpha * x) break;                              \
+    case GB_UNARY_SIGMOID: UNARY_LOOP(T, x >= 0 ? 1 / (1 + EXP_F(-x)) : EXP_F(x) / (1 + EXP_F(x))) break; \
+    case GB_UNARY_TANH: UNARY_LOOP(T, TANH_F(x)) break;                                                   \
+    default: break;                                                                                       \
     }
 
 static gb_status unary_forward(const gb_kernel_args *k)
 {
     const gb_tensor *in = k->in[0];
     gb_tensor *out = k->out;
-    unary_kind kind = (unary_kind)k->node->attr.flag;
+    gb_unary_kind kind = (gb_unary_kind)k->node->attr.flag;
     double alpha = k->node->attr.alpha;
     int64_t n = gb_shape_elements(&in->shape);
     if (in->dtype == GB_F32) {
@@ -55,13 +54,13 @@ static gb_status unary_forward(const gb_kernel_args *k)
     } else if (in->dtype == GB_F64) {
         UNARY_CASES(double, exp, log, sqrt, tanh)
     } else if (in->dtype == GB_I32) {
-        if (kind == NEG) UNARY_LOOP(int32_t, -x)
-        else if (kind == SQUARE) UNARY_LOOP(int32_t, x * x)
-        else if (kind == ABS) UNARY_LOOP(int32_t, x < 0 ? -x : x)
+        if (kind == GB_UNARY_NEG) UNARY_LOOP(int32_t, -x)
+        else if (kind == GB_UNARY_SQUARE) UNARY_LOOP(int32_t, x * x)
+        else if (kind == GB_UNARY_ABS) UNARY_LOOP(int32_t, x < 0 ? -x : x)
     } else if (in->dtype == GB_I64) {
-        if (kind == NEG) UNARY_LOOP(int64_t, -x)
-        else if (kind == SQUARE) UNARY_LOOP(int64_t, x * x)
-        else if (kind == ABS) UNARY_LOOP(int64_t, x < 0 ? -x : x)
+        if (kind == GB_UNARY_NEG) UNARY_LOOP(int64_t, -x)
+        else if (kind == GB_UNARY_SQUARE) UNARY_LOOP(int64_t, x * x)
+        else if (kind == GB_UNARY_ABS) UNARY_LOOP(int64_t, x < 0 ? -x : x)
     }
     return GB_OK;
 }
@@ -69,8 +68,8 @@ static gb_status unary_forward(const gb_kernel_args *k)
 static gb_status unary_infer(const gb_node *n, const gb_dtype *dt, const gb_shape *sh, gb_dtype *dtype, gb_shape *shape,
                              char *err, size_t err_size)
 {
-    unary_kind kind = (unary_kind)n->attr.flag;
-    int integer_ok = kind == NEG || kind == SQUARE || kind == ABS;
+    gb_unary_kind kind = (gb_unary_kind)n->attr.flag;
+    int integer_ok = kind == GB_UNARY_NEG || kind == GB_UNARY_SQUARE || kind == GB_UNARY_ABS;
     if (!gb_is_float(dt[0]) && !(integer_ok && (dt[0] == GB_I32 || dt[0] == GB_I64))) {
         snprintf(err, err_size, "dtype %s is not supported", gb_dtype_name(dt[0]));
         return GB_EINVAL;
@@ -86,13 +85,13 @@ static gb_status unary_infer(const gb_node *n, const gb_dtype *dt, const gb_shap
         T *restrict os = (T *)j->out + begin * cols;                                          \
         for (int64_t r = begin; r < end; r++, xs += cols, os += cols) {                       \
             switch (kind) {                                                                   \
-            case RELU:                                                                        \
+            case GB_UNARY_RELU:                                                               \
                 for (int64_t c = 0; c < cols; c++) {                                          \
                     T v = xs[c] + bs[c];                                                      \
                     os[c] = v > 0 ? v : 0;                                                    \
                 }                                                                             \
                 break;                                                                        \
-            case SIGMOID:                                                                     \
+            case GB_UNARY_SIGMOID:                                                            \
                 for (int64_t c = 0; c < cols; c++) {                                          \
                     T v = xs[c] + bs[c];                                                      \
                     os[c] = v >= 0 ? 1 / (1 + EXP_F(-v)) : EXP_F(v) / (1 + EXP_F(v));         \
@@ -109,7 +108,7 @@ typedef struct bias_job {
     const void *x, *bias;
     void *out;
     int64_t cols;
-    unary_kind kind;
+    gb_unary_kind kind;
     int f64;
 } bias_job;
 
@@ -117,7 +116,7 @@ static void bias_activation_rows(void *ctx, int64_t begin, int64_t end)
 {
     const bias_job *j = ctx;
     int64_t cols = j->cols;
-    unary_kind kind = j->kind;
+    gb_unary_kind kind = j->kind;
     if (j->f64)
         BIAS_ACTIVATION(double, exp, tanh)
     else
@@ -127,7 +126,7 @@ static void bias_activation_rows(void *ctx, int64_t begin, int64_t end)
 gb_status gb_bias_activation_forward(const gb_node *activation, const gb_tensor *x, const gb_tensor *bias,
                                      gb_tensor *out)
 {
-    bias_job j = {x->data, bias->data, out->data, bias->shape.dim[0], (unary_kind)activation->attr.flag,
+    bias_job j = {x->data, bias->data, out->data, bias->shape.dim[0], (gb_unary_kind)activation->attr.flag,
                   x->dtype == GB_F64};
     int64_t total = gb_shape_elements(&x->shape), rows = j.cols ? total / j.cols : 0;
     int64_t grain = j.cols ? (ELEMENTWISE_GRAIN + j.cols - 1) / j.cols : rows;
@@ -137,41 +136,39 @@ gb_status gb_bias_activation_forward(const gb_node *activation, const gb_tensor 
 
 /* ---- the activations' gradient ops: (a, b) of one shape ---- */
 
-typedef enum grad_kind { RELU_GRAD, LEAKY_RELU_GRAD, SIGMOID_GRAD, TANH_GRAD } grad_kind;
-
-#define GRAD_CASES(T)                                                                   \
-    {                                                                                   \
+#define GRAD_CASES(T)                                                                         \
+    {                                                                                         \
         const T *restrict a = (const T *)j->a + begin, *restrict b = (const T *)j->b + begin; \
-        T *restrict o = (T *)j->o + begin;                                              \
-        T alpha = (T)j->alpha;                                                          \
-        int64_t n = end - begin;                                                        \
-        switch (j->kind) {                                                              \
-        case RELU_GRAD: /* (dy, x) */                                                   \
-            for (int64_t i = 0; i < n; i++) { /* both loads unconditional: vectorises */ \
-                T dy = a[i];                                                            \
-                o[i] = b[i] > 0 ? dy : 0;                                               \
-            }                                                                           \
-            break;                                                                      \
-        case LEAKY_RELU_GRAD: /* (dy, x) */                                             \
-            for (int64_t i = 0; i < n; i++) {                                           \
-                T dy = a[i];                                                            \
-                o[i] = b[i] > 0 ? dy : alpha * dy;                                      \
-            }                                                                           \
-            break;                                                                      \
-        case SIGMOID_GRAD: /* (y, dy) */                                                \
-            for (int64_t i = 0; i < n; i++) o[i] = b[i] * a[i] * (1 - a[i]);            \
-            break;                                                                      \
-        case TANH_GRAD: /* (y, dy) */                                                   \
-            for (int64_t i = 0; i < n; i++) o[i] = b[i] * (1 - a[i] * a[i]);            \
-            break;                                                                      \
-        }                                                                               \
+        T *restrict o = (T *)j->o + begin;                                                    \
+        T alpha = (T)j->alpha;                                                                \
+        int64_t n = end - begin;                                                              \
+        switch (j->kind) {                                                                    \
+        case GB_ACTIVATION_RELU_GRAD: /* (dy, x) */                                           \
+            for (int64_t i = 0; i < n; i++) { /* both loads unconditional: vectorises */      \
+                T dy = a[i];                                                                  \
+                o[i] = b[i] > 0 ? dy : 0;                                                     \
+            }                                                                                 \
+            break;                                                                            \
+        case GB_ACTIVATION_LEAKY_RELU_GRAD: /* (dy, x) */                                     \
+            for (int64_t i = 0; i < n; i++) {                                                 \
+                T dy = a[i];                                                                  \
+                o[i] = b[i] > 0 ? dy : alpha * dy;                                            \
+            }                                                                                 \
+            break;                                                                            \
+        case GB_ACTIVATION_SIGMOID_GRAD: /* (y, dy) */                                        \
+            for (int64_t i = 0; i < n; i++) o[i] = b[i] * a[i] * (1 - a[i]);                  \
+            break;                                                                            \
+        case GB_ACTIVATION_TANH_GRAD: /* (y, dy) */                                           \
+            for (int64_t i = 0; i < n; i++) o[i] = b[i] * (1 - a[i] * a[i]);                  \
+            break;                                                                            \
+        }                                                                                     \
     }
 
 typedef struct grad_job {
     const void *a, *b;
     void *o;
     double alpha;
-    grad_kind kind;
+    gb_grad_kind kind;
     int f64;
 } grad_job;
 
@@ -186,7 +183,7 @@ static void activation_grad_range(void *ctx, int64_t begin, int64_t end)
 
 static gb_status activation_grad_forward(const gb_kernel_args *k)
 {
-    grad_job j = {k->in[0]->data, k->in[1]->data, k->out->data, k->node->attr.alpha, (grad_kind)k->node->attr.flag,
+    grad_job j = {k->in[0]->data, k->in[1]->data, k->out->data, k->node->attr.alpha, (gb_grad_kind)k->node->attr.flag,
                   k->out->dtype == GB_F64};
     gb_parallel_for(gb_shape_elements(&k->out->shape), ELEMENTWISE_GRAIN, activation_grad_range, &j);
     return GB_OK;
@@ -217,12 +214,12 @@ static gb_status same_shape_infer(const gb_node *n, const gb_dtype *dt, const gb
     return GB_OK;
 }
 
-static gb_node *activation_grad(gb_graph *g, grad_kind kind, gb_node *a, gb_node *b, double alpha);
+static gb_node *activation_grad(gb_graph *g, gb_grad_kind kind, gb_node *a, gb_node *b, double alpha);
 
 static void relu_grad_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     /* ReluGrad(dy, x) is linear in dy with the same mask; x gets none (the mask is flat) */
-    dx[0] = activation_grad(g, (grad_kind)n->attr.flag, dy, n->inputs[1], n->attr.alpha);
+    dx[0] = activation_grad(g, (gb_grad_kind)n->attr.flag, dy, n->inputs[1], n->attr.alpha);
 }
 
 static void sigmoid_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx)
@@ -231,7 +228,7 @@ static void sigmoid_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node
     /* o = dy * y * (1 - y): do/dy' = y(1-y), do/dy = dy * (1 - 2y) */
     gb_node *one = gb_scalar_like(g, y, 1.0), *two = gb_scalar_like(g, y, 2.0);
     dx[0] = gb_mul(g, ddx, gb_mul(g, dy, gb_sub(g, one, gb_mul(g, two, y))));
-    dx[1] = activation_grad(g, SIGMOID_GRAD, y, ddx, 0);
+    dx[1] = activation_grad(g, GB_ACTIVATION_SIGMOID_GRAD, y, ddx, 0);
 }
 
 static void tanh_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx)
@@ -239,7 +236,7 @@ static void tanh_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **
     gb_node *y = n->inputs[0], *dy = n->inputs[1];
     /* o = dy * (1 - y^2): do/dy = -2 y dy */
     dx[0] = gb_mul(g, ddx, gb_mul(g, gb_scalar_like(g, y, -2.0), gb_mul(g, y, dy)));
-    dx[1] = activation_grad(g, TANH_GRAD, y, ddx, 0);
+    dx[1] = activation_grad(g, GB_ACTIVATION_TANH_GRAD, y, ddx, 0);
 }
 
 static const gb_op_def op_relu_grad = {"ReluGrad", same_shape_infer, activation_grad_forward, relu_grad_gradient, 0, 0, 0, 0};
@@ -249,7 +246,7 @@ static const gb_op_def op_sigmoid_grad = {"SigmoidGrad", same_shape_infer, activ
                                           sigmoid_grad_gradient, 0, 0, 0, 0};
 static const gb_op_def op_tanh_grad = {"TanhGrad", same_shape_infer, activation_grad_forward, tanh_grad_gradient, 0, 0, 0, 0};
 
-static gb_node *activation_grad(gb_graph *g, grad_kind kind, gb_node *a, gb_node *b, double alpha)
+static gb_node *activation_grad(gb_graph *g, gb_grad_kind kind, gb_node *a, gb_node *b, double alpha)
 {
     static const gb_op_def *const ops[] = {&op_relu_grad, &op_leaky_relu_grad, &op_sigmoid_grad, &op_tanh_grad};
     gb_attrs attrs = {0};
@@ -264,39 +261,39 @@ static gb_node *activation_grad(gb_graph *g, grad_kind kind, gb_node *a, gb_node
 static void unary_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     gb_node *x = n->inputs[0];
-    switch ((unary_kind)n->attr.flag) {
-    case NEG: dx[0] = gb_neg(g, dy); break;
-    case SQUARE: dx[0] = gb_mul(g, dy, gb_mul(g, gb_scalar_like(g, x, 2.0), x)); break;
-    case SQRT: dx[0] = gb_div(g, gb_mul(g, dy, gb_scalar_like(g, x, 0.5)), n); break;
-    case EXP: dx[0] = gb_mul(g, dy, n); break;
-    case LOG: dx[0] = gb_div(g, dy, x); break;
-    case ABS: dx[0] = gb_mul(g, dy, gb_sign(g, x)); break;
-    case SIGN: dx[0] = NULL; break; /* zero almost everywhere */
+    switch ((gb_unary_kind)n->attr.flag) {
+    case GB_UNARY_NEG: dx[0] = gb_neg(g, dy); break;
+    case GB_UNARY_SQUARE: dx[0] = gb_mul(g, dy, gb_mul(g, gb_scalar_like(g, x, 2.0), x)); break;
+    case GB_UNARY_SQRT: dx[0] = gb_div(g, gb_mul(g, dy, gb_scalar_like(g, x, 0.5)), n); break;
+    case GB_UNARY_EXP: dx[0] = gb_mul(g, dy, n); break;
+    case GB_UNARY_LOG: dx[0] = gb_div(g, dy, x); break;
+    case GB_UNARY_ABS: dx[0] = gb_mul(g, dy, gb_sign(g, x)); break;
+    case GB_UNARY_SIGN: dx[0] = NULL; break; /* zero almost everywhere */
     /* from the output (positive exactly where the input is), so that nothing else reads the input
      * and the session can fuse it with the bias add that produced it */
-    case RELU: dx[0] = activation_grad(g, RELU_GRAD, dy, n, 0); break;
-    case LEAKY_RELU: dx[0] = activation_grad(g, LEAKY_RELU_GRAD, dy, x, n->attr.alpha); break;
-    case SIGMOID: dx[0] = activation_grad(g, SIGMOID_GRAD, n, dy, 0); break;
-    case TANH: dx[0] = activation_grad(g, TANH_GRAD, n, dy, 0); break;
+    case GB_UNARY_RELU: dx[0] = activation_grad(g, GB_ACTIVATION_RELU_GRAD, dy, n, 0); break;
+    case GB_UNARY_LEAKY_RELU: dx[0] = activation_grad(g, GB_ACTIVATION_LEAKY_RELU_GRAD, dy, x, n->attr.alpha); break;
+    case GB_UNARY_SIGMOID: dx[0] = activation_grad(g, GB_ACTIVATION_SIGMOID_GRAD, n, dy, 0); break;
+    case GB_UNARY_TANH: dx[0] = activation_grad(g, GB_ACTIVATION_TANH_GRAD, n, dy, 0); break;
     default: break;
     }
 }
 
-static const gb_op_def unary_ops[UNARY_KINDS] = {
-    [NEG] = {"Neg", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [SQUARE] = {"Square", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [SQRT] = {"Sqrt", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [EXP] = {"Exp", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [LOG] = {"Log", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [ABS] = {"Abs", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [SIGN] = {"Sign", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [RELU] = {"Relu", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
-    [LEAKY_RELU] = {"LeakyRelu", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [SIGMOID] = {"Sigmoid", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
-    [TANH] = {"Tanh", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
+static const gb_op_def unary_ops[GB_UNARY_KINDS] = {
+    [GB_UNARY_NEG] = {"Neg", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_SQUARE] = {"Square", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_SQRT] = {"Sqrt", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_EXP] = {"Exp", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_LOG] = {"Log", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_ABS] = {"Abs", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_SIGN] = {"Sign", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_RELU] = {"Relu", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
+    [GB_UNARY_LEAKY_RELU] = {"LeakyRelu", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
+    [GB_UNARY_SIGMOID] = {"Sigmoid", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
+    [GB_UNARY_TANH] = {"Tanh", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
 };
 
-static gb_node *unary(gb_graph *g, unary_kind kind, gb_node *x, double alpha)
+static gb_node *unary(gb_graph *g, gb_unary_kind kind, gb_node *x, double alpha)
 {
     gb_attrs attrs = {0};
     attrs.flag = kind;
@@ -304,17 +301,17 @@ static gb_node *unary(gb_graph *g, unary_kind kind, gb_node *x, double alpha)
     return gb_node_create(g, &unary_ops[kind], NULL, &x, 1, &attrs);
 }
 
-gb_node *gb_neg(gb_graph *g, gb_node *x) { return unary(g, NEG, x, 0); }
-gb_node *gb_square(gb_graph *g, gb_node *x) { return unary(g, SQUARE, x, 0); }
-gb_node *gb_sqrt(gb_graph *g, gb_node *x) { return unary(g, SQRT, x, 0); }
-gb_node *gb_exp(gb_graph *g, gb_node *x) { return unary(g, EXP, x, 0); }
-gb_node *gb_log(gb_graph *g, gb_node *x) { return unary(g, LOG, x, 0); }
-gb_node *gb_abs(gb_graph *g, gb_node *x) { return unary(g, ABS, x, 0); }
-gb_node *gb_sign(gb_graph *g, gb_node *x) { return unary(g, SIGN, x, 0); }
-gb_node *gb_relu(gb_graph *g, gb_node *x) { return unary(g, RELU, x, 0); }
-gb_node *gb_leaky_relu(gb_graph *g, gb_node *x, double alpha) { return unary(g, LEAKY_RELU, x, alpha); }
-gb_node *gb_sigmoid(gb_graph *g, gb_node *x) { return unary(g, SIGMOID, x, 0); }
-gb_node *gb_tanh(gb_graph *g, gb_node *x) { return unary(g, TANH, x, 0); }
+gb_node *gb_neg(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_NEG, x, 0); }
+gb_node *gb_square(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_SQUARE, x, 0); }
+gb_node *gb_sqrt(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_SQRT, x, 0); }
+gb_node *gb_exp(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_EXP, x, 0); }
+gb_node *gb_log(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_LOG, x, 0); }
+gb_node *gb_abs(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_ABS, x, 0); }
+gb_node *gb_sign(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_SIGN, x, 0); }
+gb_node *gb_relu(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_RELU, x, 0); }
+gb_node *gb_leaky_relu(gb_graph *g, gb_node *x, double alpha) { return unary(g, GB_UNARY_LEAKY_RELU, x, alpha); }
+gb_node *gb_sigmoid(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_SIGMOID, x, 0); }
+gb_node *gb_tanh(gb_graph *g, gb_node *x) { return unary(g, GB_UNARY_TANH, x, 0); }
 
 /* ---- cast, identity, stop_gradient ---- */
 
@@ -330,17 +327,17 @@ static gb_status cast_infer(const gb_node *n, const gb_dtype *dt, const gb_shape
     return GB_OK;
 }
 
-#define CAST_FROM(S)                                                                             \
-    {                                                                                            \
-        const S *src = in->data;                                                                 \
-        switch (out->dtype) {                                                                    \
+#define CAST_FROM(S)                                                                                     \
+    {                                                                                                    \
+        const S *src = in->data;                                                                         \
+        switch (out->dtype) {                                                                            \
         case GB_F32: for (int64_t i = 0; i < n; i++) ((float *)out->data)[i] = (float)src[i]; break;     \
         case GB_F64: for (int64_t i = 0; i < n; i++) ((double *)out->data)[i] = (double)src[i]; break;   \
         case GB_I32: for (int64_t i = 0; i < n; i++) ((int32_t *)out->data)[i] = (int32_t)src[i]; break; \
         case GB_I64: for (int64_t i = 0; i < n; i++) ((int64_t *)out->data)[i] = (int64_t)src[i]; break; \
         case GB_BOOL: for (int64_t i = 0; i < n; i++) ((uint8_t *)out->data)[i] = src[i] != 0; break;    \
-        default: break;                                                                          \
-        }                                                                                        \
+        default: break;                                                                                  \
+        }                                                                                                \
     }
 
 static gb_status cast_forward(const gb_kernel_args *k)
