@@ -6,6 +6,7 @@
 
 #include "gradboard/autodiff.h"
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 
@@ -30,7 +31,7 @@ static gb_status ones_like_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_ones_like = {"OnesLike", ones_like_infer, ones_like_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_ones_like = {"OnesLike", ones_like_infer, ones_like_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_ones_like_forward)};
 
 static void pop_scopes(gb_graph *g, int depth)
 {

@@ -41,6 +41,14 @@ static coalesced coalesce(const gb_tensor *a, const gb_tensor *b, const gb_tenso
     return c;
 }
 
+int gb_broadcast_layout(const gb_tensor *a, const gb_tensor *b, const gb_tensor *out, int64_t *dim, int64_t *sa,
+                        int64_t *sb)
+{
+    coalesced c = coalesce(a, b, out);
+    for (int i = 0; i < c.rank; i++) dim[i] = c.dim[i], sa[i] = c.sa[i], sb[i] = c.sb[i];
+    return c.rank;
+}
+
 void gb_broadcast_apply(const gb_tensor *a, const gb_tensor *b, gb_tensor *out, gb_binary_row row)
 {
     if (gb_shape_elements(&out->shape) == 0) return;

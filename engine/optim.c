@@ -9,6 +9,7 @@
 #include "gradboard/init.h"
 #include "gradboard/ops.h"
 #include "gradboard/optim.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/optim_impl.h"
@@ -97,7 +98,7 @@ static gb_status schedule_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_schedule = {"LearningRate", schedule_infer, schedule_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_schedule = {"LearningRate", schedule_infer, schedule_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_schedule_forward)};
 
 static gb_node *schedule(gb_graph *g, schedule_kind kind, double lr, double steps, double factor, int staircase)
 {

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
@@ -170,9 +171,9 @@ static gb_status apply_adam_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-const gb_op_def gb_op_apply_sgd = {"ApplyGradientDescent", apply_infer, apply_sgd_forward, NULL, 0, 1, 0, 0};
-const gb_op_def gb_op_apply_momentum = {"ApplyMomentum", apply_infer, apply_momentum_forward, NULL, 0, 1, 0, 0};
-const gb_op_def gb_op_apply_adam = {"ApplyAdam", apply_infer, apply_adam_forward, NULL, 0, 1, 0, 0};
+const gb_op_def gb_op_apply_sgd = {"ApplyGradientDescent", apply_infer, apply_sgd_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_apply_sgd_forward)};
+const gb_op_def gb_op_apply_momentum = {"ApplyMomentum", apply_infer, apply_momentum_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_apply_momentum_forward)};
+const gb_op_def gb_op_apply_adam = {"ApplyAdam", apply_infer, apply_adam_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_apply_adam_forward)};
 
 /* TensorFlow 1.x ApplyRMSProp: ms = rho ms + (1 - rho) g^2; mom = momentum mom + lr g / sqrt(ms + eps);
  * w -= mom. Slots: ms (starts at 1), mom. */
@@ -231,5 +232,5 @@ static gb_status apply_adagrad_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-const gb_op_def gb_op_apply_rmsprop = {"ApplyRMSProp", apply_infer, apply_rmsprop_forward, NULL, 0, 1, 0, 0};
-const gb_op_def gb_op_apply_adagrad = {"ApplyAdagrad", apply_infer, apply_adagrad_forward, NULL, 0, 1, 0, 0};
+const gb_op_def gb_op_apply_rmsprop = {"ApplyRMSProp", apply_infer, apply_rmsprop_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_apply_rmsprop_forward)};
+const gb_op_def gb_op_apply_adagrad = {"ApplyAdagrad", apply_infer, apply_adagrad_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_apply_adagrad_forward)};

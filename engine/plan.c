@@ -5,29 +5,9 @@
 
 #include "internal/error.h"
 #include "internal/grad_util.h"
-#include "internal/plan.h"
+#include "internal/cuda_backend.h"
+#include "internal/plan_impl.h"
 #include "internal/session_impl.h"
-
-enum { NO_BUFFER = -1 };
-
-struct gb_plan {
-    /* the key */
-    unsigned generation;
-    size_t node_count;
-    size_t *fetch_ids, n_fetches;
-    size_t *feed_ids, n_feeds;
-    gb_dtype *feed_dtypes;
-    gb_shape *feed_shapes;
-
-    gb_node **order;           /* nodes to compute, inputs before users */
-    size_t n_order;
-    gb_tensor *values;         /* by node id: run-time dtype, shape and data */
-    int32_t *buffer_of;        /* by node id: index into buffers, or NO_BUFFER */
-    void **buffers;
-    size_t n_buffers;
-    const gb_tensor **inputs;  /* scratch for one node's input pointers */
-    gb_node **fused_add;       /* by node id: the bias add an activation absorbs, else NULL */
-};
 
 void gb_plan_free(gb_plan *p)
 {
@@ -41,8 +21,10 @@ void gb_plan_free(gb_plan *p)
     free(p->buffer_of);
     for (size_t i = 0; i < p->n_buffers; i++) free(p->buffers[i]);
     free(p->buffers);
+    free(p->buffer_bytes);
     free(p->inputs);
     free(p->fused_add);
+    if (p->device_state) gb_cuda_plan_state_free(p->device_state);
     free(p);
 }
 
@@ -81,6 +63,7 @@ typedef struct builder {
     unsigned char *state;     /* by node id: 0 unseen, 1 on the DFS stack, 2 done */
     unsigned char *fed;
     size_t *last_use;         /* by node id: position of the last reader in order */
+    int host_buffers;         /* 0: plan the buffers' sizes only (a device executor allocates them) */
 } builder;
 
 /* Post-order DFS from the fetches, stopping at fed nodes; iterative so deep graphs cannot
@@ -222,7 +205,7 @@ static const gb_node *buffer_root(const builder *b, const gb_node *n)
     return n;
 }
 
-static size_t output_bytes(const gb_tensor *t)
+size_t gb_plan_value_bytes(const gb_tensor *t)
 {
     if (gb_dtype_size(t->dtype) == 0) return 0;
     int64_t n = gb_shape_elements(&t->shape);
@@ -263,7 +246,7 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *n = p->order[k];
         if (b->fed[n->id] || n->op->aliases_input || n->op->output_is_variable) continue;
-        size_t bytes = output_bytes(&p->values[n->id]);
+        size_t bytes = gb_plan_value_bytes(&p->values[n->id]);
         if (bytes == 0) continue;
         /* best fit from the pool, else a new buffer */
         size_t best = pooled;
@@ -289,22 +272,22 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
     }
     p->buffers = calloc(n_buffers ? n_buffers : 1, sizeof *p->buffers);
     gb_status st = p->buffers ? GB_OK : gb_fail(GB_ENOMEM, "session: out of memory while planning");
-    for (size_t i = 0; i < n_buffers && st == GB_OK; i++) {
+    p->n_buffers = n_buffers;
+    p->buffer_bytes = sizes; /* the plan keeps them (a device executor allocates its own) */
+    for (size_t i = 0; i < n_buffers && st == GB_OK && b->host_buffers; i++) {
         p->buffers[i] = gb_aligned_alloc(sizes[i]);
         if (!p->buffers[i]) st = gb_fail(GB_ENOMEM, "session: no memory for a %zu-byte buffer", sizes[i]);
-        p->n_buffers = i + 1;
     }
-    free(sizes);
     free(pool);
     return st;
 }
 
 gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches, size_t n_fetches,
-                        gb_plan **out)
+                        int host_buffers, gb_plan **out)
 {
     *out = NULL;
     gb_plan *p = calloc(1, sizeof *p);
-    builder b = {g, p, calloc(g->count, 1), calloc(g->count, 1), calloc(g->count, sizeof(size_t))};
+    builder b = {g, p, calloc(g->count, 1), calloc(g->count, 1), calloc(g->count, sizeof(size_t)), host_buffers};
     gb_status st = GB_OK;
     if (!p || !b.state || !b.fed || !b.last_use) {
         st = gb_fail(GB_ENOMEM, "session: out of memory while planning");
@@ -429,7 +412,7 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
             ns->node = n;
             ns->start_micros = start;
             ns->duration_micros = micros_since(&t0) - start;
-            ns->output_bytes = output_bytes(out);
+            ns->output_bytes = gb_plan_value_bytes(out);
             ns->shape = out->shape;
             ns->fresh_buffer = p->buffer_of[n->id] != NO_BUFFER;
         }

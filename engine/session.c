@@ -1,9 +1,11 @@
 /* The session: variable storage, the plan cache and the run loop. Planning lives in plan.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal/blas_threads.h"
+#include "internal/cuda_backend.h"
 #include "internal/fp_mode.h"
 #include "internal/error.h"
 #include "internal/plan.h"
@@ -26,7 +28,28 @@ struct gb_session {
     int64_t stats_start_micros;
     gb_node_stats *stats;
     size_t n_stats, stats_cap;
+    gb_cuda_session *cuda;     /* GB_CUDA sessions: the device state (variables live there) */
 };
+
+/* GB_FORCE_DEVICE=cuda puts every session on the GPU, whatever the program asked for: the way
+ * to run a CPU program or test suite unchanged on CUDA. */
+static gb_device forced_device(gb_device asked)
+{
+    const char *forced = getenv("GB_FORCE_DEVICE");
+    if (forced && !strcmp(forced, "cuda")) return GB_CUDA;
+    if (forced && !strcmp(forced, "cpu")) return GB_CPU;
+    return asked;
+}
+
+gb_status gb_device_available(gb_device device)
+{
+    if (device == GB_CPU) return GB_OK;
+    if (device != GB_CUDA) return gb_fail(GB_EINVAL, "gb_device_available: unknown device %d", (int)device);
+    gb_cuda_session *cs;
+    gb_status st = gb_cuda_session_open(&cs);
+    if (st == GB_OK) gb_cuda_session_close(cs);
+    return st;
+}
 
 gb_session *gb_session_new(gb_graph *g, gb_device device)
 {
@@ -38,15 +61,26 @@ gb_session *gb_session_new(gb_graph *g, gb_device device)
         gb_fail(g->status, "gb_session_new: the graph has an error: %s", g->errmsg);
         return NULL;
     }
-    if (device != GB_CPU) {
-        gb_fail(GB_EUNSUPPORTED, "gb_session_new: device %d is not available in this build", (int)device);
+    device = forced_device(device);
+    if (device != GB_CPU && device != GB_CUDA) {
+        gb_fail(GB_EINVAL, "gb_session_new: unknown device %d", (int)device);
+        return NULL;
+    }
+    gb_cuda_session *cuda = NULL;
+    gb_status opened = device == GB_CUDA ? gb_cuda_session_open(&cuda) : GB_OK;
+    if (opened != GB_OK) {
+        char message[1024];
+        snprintf(message, sizeof message, "%s", gb_errmsg());
+        gb_fail(opened, "gb_session_new: GB_CUDA is not available: %s", message);
         return NULL;
     }
     gb_session *s = calloc(1, sizeof *s);
     if (!s) {
+        gb_cuda_session_close(cuda);
         gb_fail(GB_ENOMEM, "gb_session_new: out of memory");
         return NULL;
     }
+    s->cuda = cuda;
     s->graph = g;
     s->generation = g->generation;
     s->device = device;
@@ -61,7 +95,23 @@ void gb_session_free(gb_session *s)
     free(s->initialized);
     for (int i = 0; i < MAX_PLANS; i++) gb_plan_free(s->plans[i]);
     free(s->stats);
+    gb_cuda_session_close(s->cuda);
     free(s);
+}
+
+gb_cuda_session *gb_session_cuda(const gb_session *s) { return s ? s->cuda : NULL; }
+
+gb_device gb_session_device(const gb_session *s) { return s && s->cuda ? GB_CUDA : GB_CPU; }
+
+const char *gb_session_device_name(const gb_session *s)
+{
+    if (s && s->cuda) return gb_cuda_session_device(s->cuda);
+    return "CPU";
+}
+
+void gb_session_set_tf32(gb_session *s, int enabled)
+{
+    if (s && s->cuda) gb_cuda_session_set_tf32(s->cuda, enabled);
 }
 
 uint64_t gb_session_run_count(const gb_session *s) { return s->runs; }
@@ -124,7 +174,10 @@ int gb_session_is_initialized(const gb_session *s, const gb_node *v)
 const gb_tensor *gb_session_variable(const gb_session *s, const gb_node *variable)
 {
     if (!s || !variable || !variable->is_variable || !gb_session_is_initialized(s, variable)) return NULL;
-    return s->variables[variable->variable_index];
+    gb_tensor *host = s->variables[variable->variable_index];
+    /* on a GPU the host tensor is a mirror, refreshed on every read */
+    if (s->cuda && gb_cuda_variable_download((gb_session *)s, variable, host) != GB_OK) return NULL;
+    return host;
 }
 
 gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_tensor *value)
@@ -139,6 +192,10 @@ gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_ten
     gb_tensor *storage = gb_session_variable_storage(s, variable);
     if (!storage) return gb_fail(GB_ENOMEM, "gb_session_assign: no memory for %s", variable->name);
     memcpy(storage->data, value->data, storage->bytes);
+    if (s->cuda) {
+        gb_status st = gb_cuda_variable_upload(s, variable, storage);
+        if (st != GB_OK) return st;
+    }
     gb_session_mark_initialized(s, variable);
     return GB_OK;
 }
@@ -156,7 +213,7 @@ static gb_status find_plan(gb_session *s, const gb_feed *feeds, size_t n_feeds, 
         return GB_OK;
     }
     gb_plan *plan;
-    gb_status st = gb_plan_build(s->graph, feeds, n_feeds, fetches, n_fetches, &plan);
+    gb_status st = gb_plan_build(s->graph, feeds, n_feeds, fetches, n_fetches, s->cuda == NULL, &plan);
     if (st != GB_OK) return st;
     gb_plan_free(s->plans[MAX_PLANS - 1]);
     memmove(&s->plans[1], &s->plans[0], (MAX_PLANS - 1) * sizeof *s->plans);
@@ -197,15 +254,22 @@ gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb
     }
     unsigned caller_mode = gb_fp_mode_get();
     gb_fp_mode_set(gb_fp_mode_flushing(caller_mode, !s->keep_denormals));
-    gb_blas_threads_enter();
-    st = gb_plan_execute(plan, s, feeds, n_feeds, stats, &s->n_stats, s->check_numerics);
-    gb_blas_threads_leave();
+    if (s->cuda) {
+        st = gb_cuda_execute(plan, s, feeds, n_feeds, fetches, n_fetches, stats, &s->n_stats, s->check_numerics);
+    } else {
+        gb_blas_threads_enter();
+        st = gb_plan_execute(plan, s, feeds, n_feeds, stats, &s->n_stats, s->check_numerics);
+        gb_blas_threads_leave();
+    }
     gb_fp_mode_set(caller_mode);
     if (st != GB_OK) {
         s->n_stats = 0;
         return st;
     }
-    if (outputs) gb_plan_outputs(plan, fetches, n_fetches, outputs);
+    if (outputs && s->cuda)
+        gb_cuda_outputs(plan, fetches, n_fetches, outputs);
+    else if (outputs)
+        gb_plan_outputs(plan, fetches, n_fetches, outputs);
     s->runs++;
     return GB_OK;
 }

@@ -25,6 +25,7 @@ const char *gb_status_name(gb_status st)
     case GB_EUNSUPPORTED: return "GB_EUNSUPPORTED";
     case GB_ESTATE: return "GB_ESTATE";
     case GB_ENUMERIC: return "GB_ENUMERIC";
+    case GB_EDEVICE: return "GB_EDEVICE";
     }
     return "GB_UNKNOWN_STATUS";
 }

@@ -14,6 +14,12 @@ typedef void (*gb_binary_row)(const void *a, int64_t sa, const void *b, int64_t 
  * in every operand are merged first, so the rows are as long as possible. */
 void gb_broadcast_apply(const gb_tensor *a, const gb_tensor *b, gb_tensor *out, gb_binary_row row);
 
+/* The same walk as data for another device: out's axes merged where every operand is
+ * contiguous, as `rank` (>= 1, returned) dims with a's and b's strides along them (0 where
+ * broadcast). The output is contiguous. */
+int gb_broadcast_layout(const gb_tensor *a, const gb_tensor *b, const gb_tensor *out, int64_t *dim, int64_t *sa,
+                        int64_t *sb);
+
 /* Sums x over the axes where `to` has size 1 (or is missing) into out, whose shape is `to`'s:
  * the gradient of broadcasting. Float types only. */
 void gb_sum_to_shape(const gb_tensor *x, gb_tensor *out);

@@ -57,7 +57,16 @@ typedef struct gb_op_def {
     int fusible_activation;
     /* An elementwise add (the bias add of such a fusion). */
     int is_add;
+    /* The kernel for CUDA sessions (engine/device/cuda), with device pointers in args; NULL runs
+     * the CPU kernel on host copies there. Set with GB_CUDA_KERNEL, NULL in builds without CUDA. */
+    gb_status (*cuda_forward)(const gb_kernel_args *args);
 } gb_op_def;
+
+#ifdef GB_HAVE_CUDA
+#define GB_CUDA_KERNEL(f) f
+#else
+#define GB_CUDA_KERNEL(f) NULL
+#endif
 
 /* act(x + bias) in one pass, x [..., n] and bias [n], for an activation node with
  * fusible_activation set. */

@@ -8,8 +8,9 @@
 
 typedef struct gb_plan gb_plan;
 
+/* host_buffers 0: only the buffers' sizes are planned (for a device executor). */
 gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches, size_t n_fetches,
-                        gb_plan **out);
+                        int host_buffers, gb_plan **out);
 void gb_plan_free(gb_plan *p);
 
 /* 1 when p was built for exactly these fetches and feed nodes, dtypes and shapes. */

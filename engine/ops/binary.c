@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
@@ -171,8 +172,8 @@ static void minimum_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 }
 
 #define BINARY_OP(var, tf_name, grad) \
-    static const gb_op_def var = {tf_name, binary_infer, binary_forward, grad, 0, 0, 0, 0};
-static const gb_op_def op_add = {"Add", binary_infer, binary_forward, add_gradient, 0, 0, 0, 1};
+    static const gb_op_def var = {tf_name, binary_infer, binary_forward, grad, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_binary_forward)};
+static const gb_op_def op_add = {"Add", binary_infer, binary_forward, add_gradient, 0, 0, 0, 1, GB_CUDA_KERNEL(gb_cuda_binary_forward)};
 BINARY_OP(op_sub, "Sub", sub_gradient)
 BINARY_OP(op_mul, "Mul", mul_gradient)
 BINARY_OP(op_div, "RealDiv", div_gradient)

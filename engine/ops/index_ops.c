@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 
@@ -48,7 +49,7 @@ static gb_status one_hot_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_one_hot = {"OneHot", one_hot_infer, one_hot_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_one_hot = {"OneHot", one_hot_infer, one_hot_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_one_hot_forward)};
 
 gb_node *gb_one_hot(gb_graph *g, gb_node *indices, int64_t depth)
 {
@@ -88,7 +89,7 @@ static gb_status argmax_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_argmax = {"ArgMax", argmax_infer, argmax_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_argmax = {"ArgMax", argmax_infer, argmax_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_argmax_forward)};
 
 gb_node *gb_argmax(gb_graph *g, gb_node *x)
 {
@@ -161,7 +162,7 @@ static gb_status gather_grad_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_gather_grad = {"UnsortedSegmentSum", gather_grad_infer, gather_grad_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_gather_grad = {"UnsortedSegmentSum", gather_grad_infer, gather_grad_forward, NULL, 0, 0, 0, 0, NULL};
 
 static void gather_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -169,7 +170,7 @@ static void gather_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     dx[0] = gb_node_create(g, &op_gather_grad, "UnsortedSegmentSum", inputs, 3, NULL);
 }
 
-static const gb_op_def op_gather = {"GatherV2", gather_infer, gather_forward, gather_gradient, 0, 0, 0, 0};
+static const gb_op_def op_gather = {"GatherV2", gather_infer, gather_forward, gather_gradient, 0, 0, 0, 0, NULL};
 
 gb_node *gb_gather(gb_graph *g, gb_node *params, gb_node *indices)
 {
@@ -218,7 +219,7 @@ static void print_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     dx[0] = dy;
 }
 
-static const gb_op_def op_print = {"Print", print_infer, print_forward, print_gradient, 1, 0, 0, 0};
+static const gb_op_def op_print = {"Print", print_infer, print_forward, print_gradient, 1, 0, 0, 0, NULL};
 
 gb_node *gb_print(gb_graph *g, gb_node *x, const char *message, size_t n, gb_node *const *tensors, int summarize)
 {

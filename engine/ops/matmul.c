@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/blas_threads.h"
 #include "internal/grad_util.h"
 #include "internal/parallel.h"
@@ -145,8 +146,8 @@ static void matmul_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     }
 }
 
-static const gb_op_def op_matmul = {"MatMul", matmul_infer, matmul_forward, matmul_gradient, 0, 0, 0, 0};
-static const gb_op_def op_batch_matmul = {"BatchMatMulV2", matmul_infer, matmul_forward, matmul_gradient, 0, 0, 0, 0};
+static const gb_op_def op_matmul = {"MatMul", matmul_infer, matmul_forward, matmul_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_matmul_forward)};
+static const gb_op_def op_batch_matmul = {"BatchMatMulV2", matmul_infer, matmul_forward, matmul_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_matmul_forward)};
 
 gb_node *gb_matmul(gb_graph *g, gb_node *a, gb_node *b, int transpose_a, int transpose_b)
 {

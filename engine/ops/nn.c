@@ -6,6 +6,7 @@
 
 #include "gradboard/init.h"
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/philox.h"
@@ -74,8 +75,8 @@ static void softmax_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     }
 }
 
-static const gb_op_def op_softmax = {"Softmax", last_axis_infer, softmax_forward, softmax_gradient, 0, 0, 0, 0};
-static const gb_op_def op_log_softmax = {"LogSoftmax", last_axis_infer, softmax_forward, softmax_gradient, 0, 0, 0, 0};
+static const gb_op_def op_softmax = {"Softmax", last_axis_infer, softmax_forward, softmax_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_softmax_forward)};
+static const gb_op_def op_log_softmax = {"LogSoftmax", last_axis_infer, softmax_forward, softmax_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_softmax_forward)};
 
 gb_node *gb_softmax(gb_graph *g, gb_node *logits)
 {
@@ -196,7 +197,7 @@ static gb_status sparse_xent_grad_forward(const gb_kernel_args *k)
 }
 
 static const gb_op_def op_sparse_xent_grad = {"SparseSoftmaxCrossEntropyWithLogitsGrad", sparse_xent_grad_infer,
-                                              sparse_xent_grad_forward, NULL, 0, 0, 0, 0};
+                                              sparse_xent_grad_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_sparse_xent_grad_forward)};
 
 static void sparse_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -205,7 +206,7 @@ static void sparse_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node *
 }
 
 static const gb_op_def op_sparse_xent = {"SparseSoftmaxCrossEntropyWithLogits", sparse_xent_infer, sparse_xent_forward,
-                                         sparse_xent_gradient, 0, 0, 0, 0};
+                                         sparse_xent_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_sparse_xent_forward)};
 
 gb_node *gb_sparse_softmax_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels)
 {
@@ -284,7 +285,7 @@ static gb_status xent_grad_infer(const gb_node *n, const gb_dtype *dt, const gb_
 }
 
 static const gb_op_def op_xent_grad = {"SoftmaxCrossEntropyWithLogitsGrad", xent_grad_infer, one_hot_xent_forward, NULL,
-                                       0, 0, 0, 0};
+                                       0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_dense_xent_forward)};
 
 static void one_hot_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -299,7 +300,7 @@ static void one_hot_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node 
 }
 
 static const gb_op_def op_one_hot_xent = {"SoftmaxCrossEntropyWithLogits", xent_infer, one_hot_xent_forward,
-                                          one_hot_xent_gradient, 0, 0, 0, 0};
+                                          one_hot_xent_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_dense_xent_forward)};
 
 gb_node *gb_softmax_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels)
 {
@@ -377,7 +378,7 @@ static void dropout_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     dx[0] = dropout_node(g, dy, n->attr.alpha, (uint64_t)n->attr.count);
 }
 
-static const gb_op_def op_dropout = {"Dropout", last_axis_infer, dropout_forward, dropout_gradient, 0, 0, 0, 0};
+static const gb_op_def op_dropout = {"Dropout", last_axis_infer, dropout_forward, dropout_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_dropout_forward)};
 
 static gb_node *dropout_node(gb_graph *g, gb_node *x, double rate, uint64_t seed)
 {

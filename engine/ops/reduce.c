@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
@@ -104,7 +105,7 @@ static void expand_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     dx[0] = gb_reshape_like(g, dy, n->inputs[0]);
 }
 
-static const gb_op_def op_expand_reduced = {"Reshape", expand_infer, alias_forward, expand_gradient, 1, 0, 0, 0};
+static const gb_op_def op_expand_reduced = {"Reshape", expand_infer, alias_forward, expand_gradient, 1, 0, 0, 0, NULL};
 
 gb_node *gb_expand_reduced(gb_graph *g, gb_node *y, gb_node *x, unsigned axes)
 {
@@ -156,7 +157,7 @@ static void broadcast_like_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_no
 }
 
 static const gb_op_def op_broadcast_like = {"BroadcastTo", broadcast_like_infer, broadcast_like_forward,
-                                            broadcast_like_gradient, 0, 0, 0, 0};
+                                            broadcast_like_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_broadcast_like_forward)};
 
 static gb_node *broadcast_like(gb_graph *g, gb_node *dy, gb_node *x, gb_reduce_kind scale)
 {
@@ -203,7 +204,7 @@ static void reduce_to_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **
     dx[0] = broadcast_like(g, ddx, n->inputs[0], (gb_reduce_kind)n->attr.flag);
 }
 
-static const gb_op_def op_reduce_to = {"Sum", reduce_to_infer, reduce_to_forward, reduce_to_gradient, 0, 0, 0, 0};
+static const gb_op_def op_reduce_to = {"Sum", reduce_to_infer, reduce_to_forward, reduce_to_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_reduce_to_forward)};
 
 static gb_node *reduce_to(gb_graph *g, gb_node *x, gb_node *like, gb_reduce_kind scale)
 {
@@ -240,9 +241,9 @@ static void reduce_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 }
 
 static const gb_op_def reduce_ops[] = {
-    [GB_REDUCE_SUM] = {"Sum", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
-    [GB_REDUCE_MEAN] = {"Mean", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
-    [GB_REDUCE_MAX] = {"Max", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0},
+    [GB_REDUCE_SUM] = {"Sum", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_reduce_forward)},
+    [GB_REDUCE_MEAN] = {"Mean", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_reduce_forward)},
+    [GB_REDUCE_MAX] = {"Max", reduce_infer, reduce_forward, reduce_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_reduce_forward)},
 };
 
 static gb_node *reduce(gb_graph *g, gb_reduce_kind kind, const char *name, gb_node *x, unsigned axes, int keepdims)

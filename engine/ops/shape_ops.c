@@ -59,8 +59,8 @@ static gb_status reshape_like_infer(const gb_node *n, const gb_dtype *dt, const 
 
 static void reshape_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx);
 
-static const gb_op_def op_reshape = {"Reshape", reshape_infer, view_forward, reshape_gradient, 1, 0, 0, 0};
-static const gb_op_def op_reshape_like = {"Reshape", reshape_like_infer, view_forward, reshape_gradient, 1, 0, 0, 0};
+static const gb_op_def op_reshape = {"Reshape", reshape_infer, view_forward, reshape_gradient, 1, 0, 0, 0, NULL};
+static const gb_op_def op_reshape_like = {"Reshape", reshape_like_infer, view_forward, reshape_gradient, 1, 0, 0, 0, NULL};
 
 gb_node *gb_reshape_like(gb_graph *g, gb_node *x, gb_node *like)
 {
@@ -136,7 +136,7 @@ static void transpose_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **d
     dx[0] = gb_transpose(g, dy, inverse);
 }
 
-static const gb_op_def op_transpose = {"Transpose", transpose_infer, transpose_forward, transpose_gradient, 0, 0, 0, 0};
+static const gb_op_def op_transpose = {"Transpose", transpose_infer, transpose_forward, transpose_gradient, 0, 0, 0, 0, NULL};
 
 gb_node *gb_transpose(gb_graph *g, gb_node *x, const int *perm)
 {
@@ -227,8 +227,8 @@ static gb_status slice_grad_forward(const gb_kernel_args *k)
 static void slice_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx);
 static void slice_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx);
 
-static const gb_op_def op_slice = {"Slice", slice_infer, slice_forward, slice_gradient, 0, 0, 0, 0};
-static const gb_op_def op_slice_grad = {"Pad", slice_grad_infer, slice_grad_forward, slice_grad_gradient, 0, 0, 0, 0};
+static const gb_op_def op_slice = {"Slice", slice_infer, slice_forward, slice_gradient, 0, 0, 0, 0, NULL};
+static const gb_op_def op_slice_grad = {"Pad", slice_grad_infer, slice_grad_forward, slice_grad_gradient, 0, 0, 0, 0, NULL};
 
 static void slice_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -314,7 +314,7 @@ static void concat_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     }
 }
 
-static const gb_op_def op_concat = {"ConcatV2", concat_infer, concat_forward, concat_gradient, 0, 0, 0, 0};
+static const gb_op_def op_concat = {"ConcatV2", concat_infer, concat_forward, concat_gradient, 0, 0, 0, 0, NULL};
 
 gb_node *gb_concat(gb_graph *g, size_t n, gb_node *const *xs, int axis)
 {

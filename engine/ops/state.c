@@ -6,13 +6,14 @@
 
 #include "gradboard/init.h"
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/graph_impl.h"
 #include "internal/session_impl.h"
 
 /* ---- placeholder ---- */
 
-static const gb_op_def op_placeholder = {"Placeholder", NULL, NULL, NULL, 0, 0, 0, 0};
+static const gb_op_def op_placeholder = {"Placeholder", NULL, NULL, NULL, 0, 0, 0, 0, NULL};
 
 static int valid_shape(gb_graph *g, const char *what, const char *name, gb_shape shape, int allow_unknown)
 {
@@ -47,7 +48,7 @@ static gb_status const_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_const = {"Const", NULL, const_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_const = {"Const", NULL, const_forward, NULL, 0, 0, 0, 0, NULL};
 
 gb_node *gb_constant(gb_graph *g, const char *name, const gb_tensor *value)
 {
@@ -120,18 +121,18 @@ static gb_status variable_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_variable = {"VariableV2", NULL, variable_forward, NULL, 0, 1, 0, 0};
+static const gb_op_def op_variable = {"VariableV2", NULL, variable_forward, NULL, 0, 1, 0, 0, NULL};
 
 static gb_status initializer_forward(const gb_kernel_args *k)
 {
     return gb_init_fill(&k->node->attr.init, k->out);
 }
 
-static const gb_op_def op_fill = {"Fill", NULL, initializer_forward, NULL, 0, 0, 0, 0};
-static const gb_op_def op_random_uniform = {"RandomUniform", NULL, initializer_forward, NULL, 0, 0, 0, 0};
-static const gb_op_def op_random_normal = {"RandomStandardNormal", NULL, initializer_forward, NULL, 0, 0, 0, 0};
-static const gb_op_def op_truncated_normal = {"TruncatedNormal", NULL, initializer_forward, NULL, 0, 0, 0, 0};
-static const gb_op_def op_initial_value = {"Const", NULL, initializer_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_fill = {"Fill", NULL, initializer_forward, NULL, 0, 0, 0, 0, NULL};
+static const gb_op_def op_random_uniform = {"RandomUniform", NULL, initializer_forward, NULL, 0, 0, 0, 0, NULL};
+static const gb_op_def op_random_normal = {"RandomStandardNormal", NULL, initializer_forward, NULL, 0, 0, 0, 0, NULL};
+static const gb_op_def op_truncated_normal = {"TruncatedNormal", NULL, initializer_forward, NULL, 0, 0, 0, 0, NULL};
+static const gb_op_def op_initial_value = {"Const", NULL, initializer_forward, NULL, 0, 0, 0, 0, NULL};
 
 static const gb_op_def *initializer_op(gb_init_kind kind, const char **name)
 {
@@ -196,8 +197,8 @@ static gb_status assign_add_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_assign = {"Assign", assign_infer, assign_forward, NULL, 0, 1, 0, 0};
-static const gb_op_def op_assign_add = {"AssignAdd", assign_infer, assign_add_forward, NULL, 0, 1, 0, 0};
+static const gb_op_def op_assign = {"Assign", assign_infer, assign_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_assign_forward)};
+static const gb_op_def op_assign_add = {"AssignAdd", assign_infer, assign_add_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_assign_add_forward)};
 
 static gb_node *assign_like(gb_graph *g, const gb_op_def *op, const char *name, gb_node *variable, gb_node *value)
 {
@@ -300,7 +301,7 @@ static gb_status noop_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_noop = {"NoOp", NULL, noop_forward, NULL, 0, 0, 0, 0};
+static const gb_op_def op_noop = {"NoOp", NULL, noop_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_noop_forward)};
 
 gb_node *gb_group(gb_graph *g, const char *name, size_t count, gb_node *const deps[])
 {

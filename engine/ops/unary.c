@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
 #include "internal/kernel_util.h"
@@ -239,12 +240,12 @@ static void tanh_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **
     dx[1] = activation_grad(g, GB_ACTIVATION_TANH_GRAD, y, ddx, 0);
 }
 
-static const gb_op_def op_relu_grad = {"ReluGrad", same_shape_infer, activation_grad_forward, relu_grad_gradient, 0, 0, 0, 0};
+static const gb_op_def op_relu_grad = {"ReluGrad", same_shape_infer, activation_grad_forward, relu_grad_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_activation_grad_forward)};
 static const gb_op_def op_leaky_relu_grad = {"LeakyReluGrad", same_shape_infer, activation_grad_forward,
-                                             relu_grad_gradient, 0, 0, 0, 0};
+                                             relu_grad_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_activation_grad_forward)};
 static const gb_op_def op_sigmoid_grad = {"SigmoidGrad", same_shape_infer, activation_grad_forward,
-                                          sigmoid_grad_gradient, 0, 0, 0, 0};
-static const gb_op_def op_tanh_grad = {"TanhGrad", same_shape_infer, activation_grad_forward, tanh_grad_gradient, 0, 0, 0, 0};
+                                          sigmoid_grad_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_activation_grad_forward)};
+static const gb_op_def op_tanh_grad = {"TanhGrad", same_shape_infer, activation_grad_forward, tanh_grad_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_activation_grad_forward)};
 
 static gb_node *activation_grad(gb_graph *g, gb_grad_kind kind, gb_node *a, gb_node *b, double alpha)
 {
@@ -280,17 +281,17 @@ static void unary_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 }
 
 static const gb_op_def unary_ops[GB_UNARY_KINDS] = {
-    [GB_UNARY_NEG] = {"Neg", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_SQUARE] = {"Square", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_SQRT] = {"Sqrt", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_EXP] = {"Exp", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_LOG] = {"Log", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_ABS] = {"Abs", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_SIGN] = {"Sign", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_RELU] = {"Relu", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
-    [GB_UNARY_LEAKY_RELU] = {"LeakyRelu", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0},
-    [GB_UNARY_SIGMOID] = {"Sigmoid", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
-    [GB_UNARY_TANH] = {"Tanh", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0},
+    [GB_UNARY_NEG] = {"Neg", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_SQUARE] = {"Square", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_SQRT] = {"Sqrt", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_EXP] = {"Exp", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_LOG] = {"Log", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_ABS] = {"Abs", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_SIGN] = {"Sign", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_RELU] = {"Relu", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_LEAKY_RELU] = {"LeakyRelu", unary_infer, unary_forward, unary_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_SIGMOID] = {"Sigmoid", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
+    [GB_UNARY_TANH] = {"Tanh", unary_infer, unary_forward, unary_gradient, 0, 0, 1, 0, GB_CUDA_KERNEL(gb_cuda_unary_forward)},
 };
 
 static gb_node *unary(gb_graph *g, gb_unary_kind kind, gb_node *x, double alpha)
@@ -362,7 +363,7 @@ static void cast_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     dx[0] = gb_is_float(x->dtype) && gb_is_float(n->dtype) ? gb_cast(g, dy, x->dtype) : NULL;
 }
 
-static const gb_op_def op_cast = {"Cast", cast_infer, cast_forward, cast_gradient, 0, 0, 0, 0};
+static const gb_op_def op_cast = {"Cast", cast_infer, cast_forward, cast_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_cast_forward)};
 
 gb_node *gb_cast(gb_graph *g, gb_node *x, gb_dtype dtype)
 {
@@ -392,8 +393,8 @@ static void identity_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx
     dx[0] = dy;
 }
 
-static const gb_op_def op_identity = {"Identity", pass_infer, pass_forward, identity_gradient, 1, 0, 0, 0};
-static const gb_op_def op_stop_gradient = {"StopGradient", pass_infer, pass_forward, NULL, 1, 0, 0, 0};
+static const gb_op_def op_identity = {"Identity", pass_infer, pass_forward, identity_gradient, 1, 0, 0, 0, NULL};
+static const gb_op_def op_stop_gradient = {"StopGradient", pass_infer, pass_forward, NULL, 1, 0, 0, 0, NULL};
 
 gb_node *gb_identity(gb_graph *g, gb_node *x) { return gb_node_create(g, &op_identity, NULL, &x, 1, NULL); }
 gb_node *gb_stop_gradient(gb_graph *g, gb_node *x) { return gb_node_create(g, &op_stop_gradient, NULL, &x, 1, NULL); }

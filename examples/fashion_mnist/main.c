@@ -263,8 +263,10 @@ static int setup(run *r)
         fprintf(stderr, "fashion_mnist: building the model: %s\n", gb_graph_errmsg(r->model.g));
         return 1;
     }
-    r->session = gb_session_new(r->model.g, GB_CPU);
+    r->session = gb_session_new(r->model.g, cfg->cuda ? GB_CUDA : GB_CPU);
     if (!r->session) return fail("starting a session");
+    gb_session_set_tf32(r->session, cfg->tf32);
+    if (gb_session_device(r->session) == GB_CUDA) printf("device %s\n", gb_session_device_name(r->session));
     gb_session_set_check_numerics(r->session, cfg->check_numerics);
     char prefix[4200];
     snprintf(prefix, sizeof prefix, "%s/model.ckpt", r->logdir);

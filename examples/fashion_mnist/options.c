@@ -51,6 +51,8 @@ static void usage(FILE *out)
             "  --epochs N           passes over the training set (default %d)\n"
             "  --stop-after N       train at most N epochs now and stop (go on later with --restore)\n"
             "  --seed N             seeds initialisation, shuffling and dropout (default %llu)\n"
+            "  --device NAME        cpu or cuda (default cpu; cuda needs a build with CUDA and a GPU)\n"
+            "  --tf32               on cuda, let the matmuls use TF32 tensor cores\n"
             "\n"
             "data and output:\n"
             "  --data DIR           the Fashion-MNIST .gz files (default %s,\n"
@@ -133,7 +135,7 @@ int fm_parse_options(int argc, char **argv, fm_config *cfg)
     defaults(cfg);
     enum { O_LAYERS = 256, O_BATCH, O_OPT, O_LR, O_SCHEDULE, O_WD, O_DROPOUT, O_EPOCHS, O_SEED, O_DATA, O_LOGDIR,
            O_TRAIN_SIZE, O_TEST_SIZE, O_KEEP, O_LOG_EVERY, O_RESTORE, O_EVAL, O_PROGRESS, O_NO_PROGRESS, O_STOP_AFTER,
-           O_CHECK_NUMERICS };
+           O_CHECK_NUMERICS, O_DEVICE, O_TF32 };
     static const struct option longs[] = {
         {"layers", required_argument, 0, O_LAYERS},     {"batch", required_argument, 0, O_BATCH},
         {"optimizer", required_argument, 0, O_OPT},     {"lr", required_argument, 0, O_LR},
@@ -146,7 +148,10 @@ int fm_parse_options(int argc, char **argv, fm_config *cfg)
         {"eval-only", no_argument, 0, O_EVAL},          {"progress", no_argument, 0, O_PROGRESS},
         {"no-progress", no_argument, 0, O_NO_PROGRESS}, {"help", no_argument, 0, 'h'},
         {"stop-after", required_argument, 0, O_STOP_AFTER}, {"check-numerics", no_argument, 0, O_CHECK_NUMERICS},
+        {"device", required_argument, 0, O_DEVICE},     {"tf32", no_argument, 0, O_TF32},
         {0, 0, 0, 0}};
+    static const char *const devices[] = {"cpu", "cuda", NULL};
+    char device[8] = "cpu";
     static const char *const optimizers[] = {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", NULL};
     static const char *const schedules[] = {"constant", "cosine", "exponential", "step", NULL};
     optind = 1;
@@ -176,6 +181,11 @@ int fm_parse_options(int argc, char **argv, fm_config *cfg)
         case O_RESTORE: cfg->restore = 1; break;
         case O_EVAL: cfg->eval_only = 1; break;
         case O_CHECK_NUMERICS: cfg->check_numerics = 1; break;
+        case O_DEVICE:
+            bad = one_of("--device", optarg, devices, device, sizeof device);
+            cfg->cuda = !strcmp(device, "cuda");
+            break;
+        case O_TF32: cfg->tf32 = 1; break;
         case O_PROGRESS: cfg->progress = 1; break;
         case O_NO_PROGRESS: cfg->progress = 0; break;
         case ':':

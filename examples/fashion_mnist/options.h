@@ -23,6 +23,8 @@ typedef struct fm_config {
     const char *runs_root;     /* where timestamped runs go */
     int restore, eval_only;
     int check_numerics;        /* stop at the first NaN or infinity, naming its op */
+    int cuda;                  /* --device cuda */
+    int tf32;                  /* --tf32: TF32 tensor cores for the matmuls on CUDA */
     size_t train_size, test_size; /* 0: the whole set */
     int progress;              /* -1: a bar when stderr is a terminal; 0 never; 1 always */
     int keep;                  /* checkpoints kept */

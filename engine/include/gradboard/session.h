@@ -37,9 +37,30 @@ typedef struct gb_feed {
 
 /* Returns a new session on g (free with gb_session_free before the graph), NULL on failure
  * (gb_errmsg says why: a graph with an error, a device this build or machine lacks). Nodes may
- * still be added to g afterwards. */
+ * still be added to g afterwards.
+ *
+ * GB_CUDA runs the session on the first NVIDIA GPU: variables, constants and activations live in
+ * device memory, matmuls go through cuBLAS and the other ops through the engine's kernels (an op
+ * without one runs on the CPU, on copies); fetched values and gb_session_variable are copied
+ * back. It needs a build with the CUDA backend (-DGB_CUDA=ON, the default where the toolkit is
+ * found), the NVIDIA driver and cuBLAS at run time; without them it fails with GB_EUNSUPPORTED or
+ * GB_EDEVICE and a message saying what is missing. The environment variable
+ * GB_FORCE_DEVICE=cuda (or cpu) overrides `device` for every session. */
 gb_session *gb_session_new(gb_graph *g, gb_device device);
 void gb_session_free(gb_session *s);
+
+/* GB_OK when sessions can be made on `device` here; else the reason, as gb_session_new gives it. */
+gb_status gb_device_available(gb_device device);
+
+/* The device a session runs on (after GB_FORCE_DEVICE), and a description of it:
+ * "CPU" or, e.g., "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, driver API 13.0)". */
+gb_device gb_session_device(const gb_session *s);
+const char *gb_session_device_name(const gb_session *s);
+
+/* CUDA sessions: lets cuBLAS use TF32 tensor cores for float32 matmuls (1), trading about three
+ * decimal digits of the products' precision for speed, as torch.backends.cuda.matmul.allow_tf32.
+ * Off by default (full float32). No effect on a CPU session. */
+void gb_session_set_tf32(gb_session *s, int enabled);
 
 /* Runs what the fetches need. outputs (may be NULL) receives one borrowed tensor per fetch,
  * valid until the next run or gb_session_free; an op without a value (a train step, an

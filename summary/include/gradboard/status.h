@@ -28,7 +28,8 @@ typedef enum gb_status {
     GB_ESHAPE = 8,       /* tensor shapes do not fit together */
     GB_EUNSUPPORTED = 9, /* valid input that this build cannot handle */
     GB_ESTATE = 10,      /* the object is not in a state that allows the call */
-    GB_ENUMERIC = 11     /* a NaN or infinity where checking was asked for (check_numerics) */
+    GB_ENUMERIC = 11,    /* a NaN or infinity where checking was asked for (check_numerics) */
+    GB_EDEVICE = 12      /* the GPU, its driver or its libraries are missing or failed */
 } gb_status;
 
 /* The message of the calling thread's last failure. Pointer valid until that thread's next

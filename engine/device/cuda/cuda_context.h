@@ -1,0 +1,61 @@
+/* Private: a CUDA session's device state, shared by the files of device/cuda.
+ *
+ *   gb_cuda_session *cs = gb_session_cuda(s);
+ *   gb_cu_unary p = {...};
+ *   st = gb_cuda_launch(cs, GB_KERNEL_UNARY, gb_cuda_grid(cs, n), 256, &p);
+ *
+ * Everything runs on the session's one stream, in the primary context of the first GPU. */
+#ifndef GB_CUDA_CONTEXT_H
+#define GB_CUDA_CONTEXT_H
+
+#include <stdint.h>
+
+#include "device/cuda/cuda_api.h"
+#include "device/cuda/cuda_params.h"
+#include "internal/cuda_backend.h"
+
+typedef enum gb_cuda_kernel {
+    GB_KERNEL_UNARY, GB_KERNEL_CAST, GB_KERNEL_BINARY, GB_KERNEL_BROADCAST, GB_KERNEL_BIAS_ACT, GB_KERNEL_ACT_GRAD,
+    GB_KERNEL_FILL, GB_KERNEL_REDUCE_ROWS, GB_KERNEL_REDUCE_COLUMNS, GB_KERNEL_SOFTMAX, GB_KERNEL_SPARSE_XENT,
+    GB_KERNEL_DENSE_XENT, GB_KERNEL_ARGMAX, GB_KERNEL_ONE_HOT, GB_KERNEL_DROPOUT, GB_KERNEL_SCHEDULE, GB_KERNEL_APPLY,
+    GB_KERNEL_COUNT
+} gb_cuda_kernel;
+
+struct gb_cuda_session {
+    const gb_cuda_api *api;
+    CUdevice device;
+    CUcontext context;
+    CUstream stream;
+    CUmodule module;
+    CUfunction kernels[GB_KERNEL_COUNT];
+    cublasHandle_t blas;
+    CUdeviceptr blas_workspace;
+    int tf32;
+    int sm_count;
+    int run_dependent; /* set by a kernel whose launch depends on the run (no CUDA graph then) */
+    CUdeviceptr *vars; /* by variable_index, 0 until first used */
+    size_t n_vars;
+    CUdeviceptr *consts; /* by node id: constants' values, uploaded once */
+    size_t n_consts;
+    gb_cuda_error_word *error;      /* device: the kernels' error word */
+    gb_cuda_error_word *error_host; /* pinned: its copy after a run */
+    char description[256];
+};
+
+/* Makes the session's context current on the calling thread (runs may come from any thread). */
+gb_status gb_cuda_enter(gb_cuda_session *cs);
+
+/* Launches kernel k with `grid` blocks of `block` threads on the session's stream. */
+gb_status gb_cuda_launch(gb_cuda_session *cs, gb_cuda_kernel k, unsigned grid, unsigned block, const void *params);
+
+/* Blocks for a grid-stride loop over n items with 256 threads each: enough to fill the GPU,
+ * never more than the items need (at least 1). */
+unsigned gb_cuda_grid(const gb_cuda_session *cs, int64_t n);
+
+/* The device storage of variable v (allocated on first use; 0 when out of memory). */
+CUdeviceptr gb_cuda_variable(gb_cuda_session *cs, const gb_node *v);
+
+/* The device copy of constant node n, uploaded on first use (0 when out of memory). */
+CUdeviceptr gb_cuda_constant(gb_cuda_session *cs, const gb_node *n);
+
+#endif

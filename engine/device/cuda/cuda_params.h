@@ -1,0 +1,152 @@
+/* Private: the parameter blocks of the CUDA kernels, shared by the host code (gcc, which fills
+ * them) and the kernels (nvcc). Each kernel takes one of these by value, so both compilers must lay
+ * them out alike: only fixed-width integers, doubles and pointers, widest first.
+ *
+ * Element types are passed as gb_dtype codes (GB_F32 = 1, GB_F64 = 2, GB_I32 = 3, GB_I64 = 9,
+ * GB_BOOL = 10) and op variants as the codes of internal/op_kinds.h. */
+#ifndef GB_CUDA_PARAMS_H
+#define GB_CUDA_PARAMS_H
+
+#include <stdint.h>
+
+enum { GB_CUDA_MAX_RANK = 8 };
+
+/* Kernel errors, reported through a word in device memory that the host reads after the run:
+ * the first kernel to fail writes its node's id + 1 and the offending value. */
+typedef struct gb_cuda_error_word {
+    unsigned long long node_plus_one;
+    long long value;
+    long long position;
+} gb_cuda_error_word;
+
+/* y = op(x), elementwise, same dtype. */
+typedef struct gb_cu_unary {
+    const void *x;
+    void *y;
+    int64_t n;
+    double alpha; /* leaky relu */
+    int32_t kind, dtype;
+} gb_cu_unary;
+
+/* y = cast(x). */
+typedef struct gb_cu_cast {
+    const void *x;
+    void *y;
+    int64_t n;
+    int32_t from, to;
+} gb_cu_cast;
+
+/* o = op(a, b) with broadcasting: the output is contiguous; sa/sb are the inputs' strides (0 on
+ * broadcast axes) for each of the `rank` coalesced output axes. */
+typedef struct gb_cu_binary {
+    const void *a, *b;
+    void *o;
+    int64_t n;
+    int64_t dim[GB_CUDA_MAX_RANK], sa[GB_CUDA_MAX_RANK], sb[GB_CUDA_MAX_RANK];
+    int32_t rank, kind, dtype; /* dtype of the inputs; comparisons write bytes */
+} gb_cu_binary;
+
+/* y[i] = x[broadcast index of i] * scale (the gradient of a sum or mean). */
+typedef struct gb_cu_broadcast {
+    const void *x;
+    void *y;
+    int64_t n;
+    double scale;
+    int64_t dim[GB_CUDA_MAX_RANK], sx[GB_CUDA_MAX_RANK];
+    int32_t rank, dtype;
+} gb_cu_broadcast;
+
+/* act(x + bias): x [rows, cols], bias [cols]. */
+typedef struct gb_cu_bias_act {
+    const void *x, *bias;
+    void *y;
+    int64_t rows, cols;
+    int32_t kind, dtype;
+} gb_cu_bias_act;
+
+/* The activations' gradients: o = f(a, b), see gb_grad_kind. */
+typedef struct gb_cu_act_grad {
+    const void *a, *b;
+    void *o;
+    int64_t n;
+    double alpha;
+    int32_t kind, dtype;
+} gb_cu_act_grad;
+
+/* A reduction: outputs y[o] (contiguous) of the elements of x found by splitting o over the kept
+ * axes (out_dim, out_stride: x's strides) and r < per_output over the reduced axes (red_dim,
+ * red_stride). kind: GB_REDUCE_SUM or GB_REDUCE_MAX; the sum is multiplied by scale (means). */
+typedef struct gb_cu_reduce {
+    const void *x;
+    void *y;
+    int64_t outputs, per_output;
+    double scale;
+    int64_t out_dim[GB_CUDA_MAX_RANK], out_stride[GB_CUDA_MAX_RANK];
+    int64_t red_dim[GB_CUDA_MAX_RANK], red_stride[GB_CUDA_MAX_RANK];
+    int32_t out_rank, red_rank, kind, dtype;
+} gb_cu_reduce;
+
+/* Row-wise ops over the last axis of x [rows, cols]. */
+typedef struct gb_cu_rows {
+    const void *x;      /* logits */
+    const void *labels; /* sparse: int labels [rows]; dense: float labels [rows, cols] */
+    const void *dy;     /* gradients: the upstream gradient [rows] */
+    void *y;
+    gb_cuda_error_word *error;
+    int64_t rows, cols;
+    uint64_t node_id;
+    int32_t dtype, labels_dtype;
+    int32_t log_form; /* softmax: 1 for log-softmax */
+} gb_cu_rows;
+
+/* one_hot(indices) and argmax over the last axis. */
+typedef struct gb_cu_index {
+    const void *x;
+    void *y;
+    int64_t n, depth; /* one_hot: n indices; argmax: n rows of depth columns */
+    int32_t x_dtype, y_dtype;
+} gb_cu_index;
+
+/* Dropout: element i kept when word i % 4 of Philox4x32-10(key = seed; counter = (run, i - i % 4))
+ * is at least `threshold`, then scaled. The run comes from *step (global_step) when step is set. */
+typedef struct gb_cu_dropout {
+    const void *x;
+    void *y;
+    const int64_t *step;
+    int64_t n;
+    uint64_t seed, run, threshold;
+    double scale;
+    int32_t dtype;
+} gb_cu_dropout;
+
+/* The learning-rate schedules: *y = schedule(*step), float32. */
+typedef struct gb_cu_schedule {
+    const int64_t *step;
+    float *y;
+    double lr, steps, factor;
+    int32_t kind, staircase;
+} gb_cu_schedule;
+
+/* var op= value (assign_add) and fills. */
+typedef struct gb_cu_fill {
+    void *y;
+    const void *x; /* assign_add: the addend */
+    int64_t n;
+    double value;
+    int32_t dtype, add;
+} gb_cu_fill;
+
+/* The optimizers' fused updates, one variable per launch: var, its slots and the gradient. lr is a
+ * device scalar of the variable's dtype; beta powers (Adam) are the slot variables' storage. */
+typedef struct gb_cu_apply {
+    void *var, *slot0, *slot1;
+    const void *beta1_power, *beta2_power;
+    const void *grad, *lr;
+    int64_t n;
+    double alpha, beta, epsilon, delta; /* momentum / beta1, beta2, epsilon, weight decay */
+    int32_t kind, dtype, flag;          /* flag: nesterov */
+} gb_cu_apply;
+
+enum { GB_CU_APPLY_SGD, GB_CU_APPLY_MOMENTUM, GB_CU_APPLY_ADAM, GB_CU_APPLY_RMSPROP, GB_CU_APPLY_ADAGRAD };
+
+#endif

@@ -1,0 +1,436 @@
+/* Running a plan on the GPU. The plan (plan.c) fixed the order, the run-time shapes and which
+ * buffer each value uses; here those buffers are device memory, carved from one allocation per
+ * plan. Each node runs its CUDA kernel (op->cuda_forward); an op without one runs its CPU kernel
+ * on host copies of its inputs ("fallback"), which keeps every graph runnable on CUDA.
+ *
+ * Small models are bound by launch latency, so once a plan has run eagerly and every node of it
+ * has a kernel, its next run is captured as a CUDA graph (feeds copied in from pinned staging
+ * buffers, fetches copied out into pinned host tensors, all inside the graph) and later runs
+ * replay it with one launch. Everything a kernel reads from the host at launch time is fixed per
+ * plan (buffer addresses, shapes, attributes); what changes per step (global_step, learning
+ * rates, Adam's beta powers) is read on the device. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "device/cuda/cuda_context.h"
+#include "internal/cuda_kernels.h"
+#include "internal/error.h"
+#include "internal/plan_impl.h"
+#include "internal/session_impl.h"
+
+enum { ALIGN = 256, MAX_INPUTS = 16 };
+
+typedef struct cuda_plan {
+    const gb_cuda_api *api;
+    CUdeviceptr arena;
+    CUdeviceptr *buffers;      /* by buffer index */
+    CUdeviceptr *feed_buffers; /* by feed index */
+    void **staging;            /* pinned, by feed index */
+    size_t *feed_bytes, n_feeds;
+    void **host;               /* pinned host copies by node id (fallback values), made on demand */
+    size_t *host_bytes;
+    size_t n_nodes;
+    gb_tensor *fetched;        /* host tensors given as outputs, by fetch index */
+    size_t n_fetches;
+    int all_on_device;         /* every node has a kernel: the plan may be captured */
+    int eager_runs;
+    int capture_failed;
+    CUgraphExec graph;
+} cuda_plan;
+
+static CUdeviceptr dptr(const void *p) { return (CUdeviceptr)(uintptr_t)p; }
+static void *vptr(CUdeviceptr p) { return (void *)(uintptr_t)p; }
+
+void gb_cuda_plan_state_free(void *state)
+{
+    cuda_plan *cp = state;
+    if (!cp) return;
+    const gb_cuda_api *api = cp->api;
+    if (cp->graph) api->cuGraphExecDestroy(cp->graph);
+    if (cp->arena) api->cuMemFree(cp->arena);
+    for (size_t i = 0; cp->staging && i < cp->n_feeds; i++)
+        if (cp->staging[i]) api->cuMemFreeHost(cp->staging[i]);
+    for (size_t i = 0; cp->host && i < cp->n_nodes; i++)
+        if (cp->host[i]) api->cuMemFreeHost(cp->host[i]);
+    for (size_t i = 0; cp->fetched && i < cp->n_fetches; i++)
+        if (cp->fetched[i].data) api->cuMemFreeHost(cp->fetched[i].data);
+    free(cp->buffers);
+    free(cp->feed_buffers);
+    free(cp->staging);
+    free(cp->feed_bytes);
+    free(cp->host);
+    free(cp->host_bytes);
+    free(cp->fetched);
+    free(cp);
+}
+
+static size_t aligned(size_t bytes) { return (bytes + ALIGN - 1) / ALIGN * ALIGN; }
+
+/* A constant: a node without inputs carrying its value (variables' initial values aside). */
+static int is_constant(const gb_node *n) { return !n->is_variable && n->value && n->n_inputs == 0; }
+
+/* Whether node n can run without the host: its kernel, or something the executor does itself. */
+static int on_device(const gb_plan *p, const gb_node *n)
+{
+    if (p->fused_add[n->id] || n->op->cuda_forward || n->is_variable || is_constant(n)) return 1;
+    if (n->op->aliases_input) return strcmp(n->op->type, "Print") != 0; /* Print prints on the host */
+    return 0;
+}
+
+static gb_status prepare(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, size_t n_feeds,
+                         gb_node *const *fetches, size_t n_fetches, cuda_plan **out)
+{
+    const gb_cuda_api *api = cs->api;
+    cuda_plan *cp = calloc(1, sizeof *cp);
+    if (!cp) return gb_fail(GB_ENOMEM, "CUDA: out of memory");
+    cp->api = api;
+    cp->n_nodes = p->node_count;
+    cp->n_fetches = n_fetches;
+    cp->n_feeds = n_feeds;
+    cp->buffers = calloc(p->n_buffers + 1, sizeof *cp->buffers);
+    cp->feed_buffers = calloc(n_feeds + 1, sizeof *cp->feed_buffers);
+    cp->staging = calloc(n_feeds + 1, sizeof *cp->staging);
+    cp->feed_bytes = calloc(n_feeds + 1, sizeof *cp->feed_bytes);
+    cp->host = calloc(p->node_count + 1, sizeof *cp->host);
+    cp->host_bytes = calloc(p->node_count + 1, sizeof *cp->host_bytes);
+    cp->fetched = calloc(n_fetches + 1, sizeof *cp->fetched);
+    gb_status st = GB_OK;
+    if (!cp->buffers || !cp->feed_buffers || !cp->staging || !cp->feed_bytes || !cp->host || !cp->host_bytes ||
+        !cp->fetched)
+        st = gb_fail(GB_ENOMEM, "CUDA: out of memory while planning");
+    size_t total = 0;
+    for (size_t i = 0; st == GB_OK && i < p->n_buffers; i++) total += aligned(p->buffer_bytes[i]);
+    for (size_t i = 0; st == GB_OK && i < n_feeds; i++) {
+        cp->feed_bytes[i] = gb_tensor_bytes(feeds[i].value);
+        total += aligned(cp->feed_bytes[i]);
+    }
+    if (st == GB_OK && total) st = gb_cuda_check(api->cuMemAlloc(&cp->arena, total), "device memory for the plan");
+    size_t at = 0;
+    for (size_t i = 0; st == GB_OK && i < p->n_buffers; i++) {
+        cp->buffers[i] = cp->arena + at;
+        at += aligned(p->buffer_bytes[i]);
+    }
+    for (size_t i = 0; st == GB_OK && i < n_feeds; i++) {
+        cp->feed_buffers[i] = cp->arena + at;
+        at += aligned(cp->feed_bytes[i]);
+        if (cp->feed_bytes[i])
+            st = gb_cuda_check(api->cuMemHostAlloc(&cp->staging[i], cp->feed_bytes[i], 0), "pinned memory for a feed");
+    }
+    for (size_t i = 0; st == GB_OK && i < n_fetches; i++) {
+        gb_tensor *t = &cp->fetched[i];
+        *t = p->values[fetches[i]->id];
+        t->data = NULL;
+        t->owns_data = 0;
+        size_t bytes = gb_plan_value_bytes(t);
+        t->bytes = bytes;
+        if (bytes) st = gb_cuda_check(api->cuMemHostAlloc(&t->data, bytes, 0), "pinned memory for a fetch");
+    }
+    cp->all_on_device = 1;
+    for (size_t k = 0; k < p->n_order; k++) {
+        int fed = 0;
+        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == p->order[k];
+        if (!fed && !on_device(p, p->order[k])) cp->all_on_device = 0;
+    }
+    if (st != GB_OK) {
+        gb_cuda_plan_state_free(cp);
+        return st;
+    }
+    *out = cp;
+    return GB_OK;
+}
+
+/* A pinned host buffer for node id's value, kept for the plan's life. */
+static void *host_copy(cuda_plan *cp, size_t id, size_t bytes)
+{
+    if (cp->host[id] && cp->host_bytes[id] >= bytes) return cp->host[id];
+    if (cp->host[id]) cp->api->cuMemFreeHost(cp->host[id]);
+    cp->host[id] = NULL, cp->host_bytes[id] = 0;
+    if (cp->api->cuMemHostAlloc(&cp->host[id], bytes ? bytes : 1, 0) != CUDA_SUCCESS) return cp->host[id] = NULL;
+    cp->host_bytes[id] = bytes;
+    return cp->host[id];
+}
+
+/* The variables an op reaches through the session rather than its inputs. */
+static size_t touched_variables(const gb_node *n, const gb_node **vars)
+{
+    size_t count = 0;
+    if (n->is_variable) vars[count++] = n;
+    if (n->attr.variable) vars[count++] = n->attr.variable;
+    for (int i = 0; i < 4; i++)
+        if (n->attr.slots[i]) vars[count++] = n->attr.slots[i];
+    return count;
+}
+
+/* Runs node n's CPU kernel on host copies: inputs copied back, the output copied in (or the
+ * variables it updated, which the CPU kernels reach through the session's host mirrors). */
+static gb_status run_on_host(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, gb_node *n, gb_tensor *out)
+{
+    const gb_cuda_api *api = cs->api;
+    if (n->n_inputs > MAX_INPUTS) return gb_fail(GB_EUNSUPPORTED, "CUDA: %zu inputs is too many for a host op", n->n_inputs);
+    gb_tensor host_in[MAX_INPUTS];
+    const gb_tensor *ins[MAX_INPUTS];
+    gb_status st = GB_OK;
+    for (size_t i = 0; i < n->n_inputs && st == GB_OK; i++) {
+        const gb_tensor *v = &p->values[n->inputs[i]->id];
+        size_t bytes = gb_plan_value_bytes(v);
+        host_in[i] = *v;
+        host_in[i].data = host_copy(cp, n->inputs[i]->id, bytes);
+        ins[i] = &host_in[i];
+        if (!host_in[i].data) return gb_fail(GB_ENOMEM, "CUDA: no pinned memory for %s", n->inputs[i]->name);
+        if (bytes) st = gb_cuda_check(api->cuMemcpyDtoHAsync(host_in[i].data, dptr(v->data), bytes, cs->stream), n->name);
+    }
+    const gb_node *vars[6];
+    size_t n_vars = touched_variables(n, vars);
+    for (size_t i = 0; i < n_vars && st == GB_OK; i++) {
+        gb_tensor *mirror = gb_session_variable_storage(s, vars[i]);
+        if (!mirror) return gb_fail(GB_ENOMEM, "no memory for %s", vars[i]->name);
+        if (gb_session_is_initialized(s, vars[i]))
+            st = gb_cuda_check(api->cuMemcpyDtoHAsync(mirror->data, gb_cuda_variable(cs, vars[i]), mirror->bytes, cs->stream),
+                               vars[i]->name);
+    }
+    if (st == GB_OK) st = gb_cuda_check(api->cuStreamSynchronize(cs->stream), n->name);
+    if (st != GB_OK) return st;
+    size_t out_bytes = gb_plan_value_bytes(out);
+    gb_tensor host_out = *out;
+    if (n->op->output_is_variable) {
+        host_out.data = gb_session_variable_storage(s, n->is_variable ? n : n->attr.variable)->data;
+    } else if (n->op->aliases_input) {
+        host_out.data = host_in[0].data;
+    } else {
+        host_out.data = host_copy(cp, n->id, out_bytes);
+        if (!host_out.data) return gb_fail(GB_ENOMEM, "CUDA: no pinned memory for %s", n->name);
+    }
+    gb_kernel_args args = {n, ins, &host_out, s};
+    st = n->op->forward ? n->op->forward(&args) : GB_OK;
+    if (st != GB_OK) return st;
+    for (size_t i = 0; i < n_vars && st == GB_OK; i++) {
+        if (!gb_session_is_initialized(s, vars[i])) continue;
+        gb_tensor *mirror = gb_session_variable_storage(s, vars[i]);
+        st = gb_cuda_check(api->cuMemcpyHtoDAsync(gb_cuda_variable(cs, vars[i]), mirror->data, mirror->bytes, cs->stream),
+                           vars[i]->name);
+    }
+    if (st == GB_OK && !n->op->output_is_variable && !n->op->aliases_input && out_bytes)
+        st = gb_cuda_check(api->cuMemcpyHtoDAsync(dptr(out->data), host_out.data, out_bytes, cs->stream), n->name);
+    if (st == GB_OK) st = gb_cuda_check(api->cuStreamSynchronize(cs->stream), n->name);
+    return st;
+}
+
+/* Points node n's value at its device memory. */
+static gb_status place(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, gb_node *n, gb_tensor *out)
+{
+    if (n->op->output_is_variable) {
+        const gb_node *v = n->is_variable ? n : n->attr.variable;
+        out->data = vptr(gb_cuda_variable(cs, v));
+        if (!out->data) return gb_fail(GB_ENOMEM, "%s: no device memory for variable %s", n->name, v->name);
+        if (n->is_variable && !gb_session_is_initialized(s, n))
+            return gb_fail(GB_ESTATE, "variable %s is read before it is initialised: run gb_global_variables_initializer "
+                                      "(or restore a checkpoint) first", n->name);
+    } else if (n->op->aliases_input) {
+        out->data = p->values[n->inputs[0]->id].data;
+    } else if (is_constant(n)) {
+        out->data = vptr(gb_cuda_constant(cs, n));
+        if (!out->data) return gb_fail(GB_ENOMEM, "%s: no device memory for the constant", n->name);
+    } else {
+        int32_t buffer = p->buffer_of[n->id];
+        out->data = buffer == NO_BUFFER ? NULL : vptr(cp->buffers[buffer]);
+    }
+    return GB_OK;
+}
+
+static double micros_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e6 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-3;
+}
+
+static gb_status numeric_check(cuda_plan *cp, gb_cuda_session *cs, const gb_node *n, const gb_tensor *v, const char *what)
+{
+    if (v->dtype != GB_F32 && v->dtype != GB_F64) return GB_OK;
+    size_t bytes = gb_plan_value_bytes(v);
+    void *h = host_copy(cp, n->id, bytes);
+    if (!h) return gb_fail(GB_ENOMEM, "CUDA: no pinned memory for check_numerics");
+    gb_status st = bytes ? gb_cuda_check(cs->api->cuMemcpyDtoHAsync(h, dptr(v->data), bytes, cs->stream), n->name) : GB_OK;
+    if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), n->name);
+    if (st != GB_OK) return st;
+    int64_t count = gb_shape_elements(&v->shape);
+    for (int64_t i = 0; i < count; i++) {
+        double x = v->dtype == GB_F32 ? ((const float *)h)[i] : ((const double *)h)[i];
+        if (isfinite(x)) continue;
+        char shape[96];
+        return gb_fail(GB_ENUMERIC, "check_numerics: %s %s (%s) %s %s at element %lld of its %s output", what, n->name,
+                       n->op->type, n->is_variable ? "holds" : "produced", isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf",
+                       (long long)i, gb_shape_format(&v->shape, shape, sizeof shape));
+    }
+    return GB_OK;
+}
+
+/* Enqueues every node (or, on the host, runs the fallbacks) in order. */
+static gb_status run_nodes(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, const gb_feed *feeds,
+                           size_t n_feeds, gb_node_stats *stats, size_t *n_stats, int check_numerics)
+{
+    struct timespec t0;
+    if (stats) {
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        *n_stats = 0;
+    }
+    for (size_t i = 0; i < n_feeds && check_numerics; i++) {
+        gb_status st = numeric_check(cp, cs, feeds[i].node, &p->values[feeds[i].node->id], "the value fed to");
+        if (st != GB_OK) return st;
+    }
+    for (size_t k = 0; k < p->n_order; k++) {
+        gb_node *n = p->order[k];
+        gb_tensor *out = &p->values[n->id];
+        int fed = 0;
+        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == n;
+        if (fed) continue;
+        for (size_t i = 0; i < n->n_inputs; i++) p->inputs[i] = &p->values[n->inputs[i]->id];
+        gb_status st = place(cp, p, s, cs, n, out);
+        double start = stats ? micros_since(&t0) : 0;
+        const gb_node *add = p->fused_add[n->id];
+        if (st != GB_OK) {
+        } else if (add) {
+            st = gb_cuda_bias_activation_forward(s, n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
+        } else if (n->is_variable || is_constant(n) || (n->op->aliases_input && on_device(p, n))) {
+            /* nothing to compute: the value is in place */
+        } else if (n->op->cuda_forward) {
+            gb_kernel_args args = {n, p->inputs, out, s};
+            st = n->op->cuda_forward(&args);
+        } else {
+            st = run_on_host(cp, p, s, cs, n, out);
+        }
+        if (st == GB_OK && stats) {
+            st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), n->name);
+            gb_node_stats *ns = &stats[(*n_stats)++];
+            ns->node = n;
+            ns->start_micros = start;
+            ns->duration_micros = micros_since(&t0) - start;
+            ns->output_bytes = gb_plan_value_bytes(out);
+            ns->shape = out->shape;
+            ns->fresh_buffer = p->buffer_of[n->id] != NO_BUFFER;
+        }
+        if (st != GB_OK) {
+            char message[1024];
+            snprintf(message, sizeof message, "%s", gb_errmsg());
+            return gb_fail(st, "%s (%s): %s", n->name, n->op->type, message);
+        }
+        if (check_numerics) {
+            st = numeric_check(cp, cs, n, out, n->is_variable ? "variable" : "op");
+            if (st != GB_OK) return st;
+        }
+    }
+    return GB_OK;
+}
+
+/* Feeds in (from the staging buffers), the error word cleared; fetches and the error word out. */
+static gb_status copy_in(cuda_plan *cp, gb_cuda_session *cs, size_t n_feeds)
+{
+    gb_status st = gb_cuda_check(cs->api->cuMemsetD8Async(dptr(cs->error), 0, sizeof *cs->error, cs->stream), "error word");
+    for (size_t i = 0; i < n_feeds && st == GB_OK; i++)
+        if (cp->feed_bytes[i])
+            st = gb_cuda_check(cs->api->cuMemcpyHtoDAsync(cp->feed_buffers[i], cp->staging[i], cp->feed_bytes[i], cs->stream),
+                               "copying a feed in");
+    return st;
+}
+
+static gb_status copy_out(cuda_plan *cp, gb_plan *p, gb_cuda_session *cs, gb_node *const *fetches, size_t n_fetches)
+{
+    gb_status st = GB_OK;
+    for (size_t i = 0; i < n_fetches && st == GB_OK; i++) {
+        gb_tensor *t = &cp->fetched[i];
+        const gb_tensor *v = &p->values[fetches[i]->id];
+        if (t->bytes && v->data)
+            st = gb_cuda_check(cs->api->cuMemcpyDtoHAsync(t->data, dptr(v->data), t->bytes, cs->stream), fetches[i]->name);
+    }
+    if (st == GB_OK)
+        st = gb_cuda_check(cs->api->cuMemcpyDtoHAsync(cs->error_host, dptr(cs->error), sizeof *cs->error, cs->stream),
+                           "error word");
+    return st;
+}
+
+/* After the stream is done: a kernel's recorded failure (bad labels) becomes the run's error. */
+static gb_status kernel_error(gb_plan *p, gb_session *s, gb_cuda_session *cs)
+{
+    gb_cuda_error_word e = *cs->error_host;
+    if (!e.node_plus_one) return GB_OK;
+    (void)s;
+    const gb_node *n = NULL;
+    for (size_t k = 0; k < p->n_order && !n; k++)
+        if (p->order[k]->id == e.node_plus_one - 1) n = p->order[k];
+    if (!n) return gb_fail(GB_EDEVICE, "CUDA: a kernel reported an error for an unknown node");
+    int64_t classes = p->values[n->inputs[0]->id].shape.dim[1];
+    return gb_fail(GB_EINVAL, "%s (%s): label %lld of example %lld is outside [0, %lld)", n->name, n->op->type,
+                   (long long)e.value, (long long)e.position, (long long)classes);
+}
+
+/* Records the plan's device work as a CUDA graph; on failure the plan stays eager. */
+static gb_status capture(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, const gb_feed *feeds,
+                         size_t n_feeds, gb_node *const *fetches, size_t n_fetches)
+{
+    const gb_cuda_api *api = cs->api;
+    gb_status st = gb_cuda_check(api->cuStreamBeginCapture(cs->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "begin capture");
+    if (st != GB_OK) return st;
+    gb_status work = copy_in(cp, cs, n_feeds);
+    if (work == GB_OK) work = run_nodes(cp, p, s, cs, feeds, n_feeds, NULL, NULL, 0);
+    if (work == GB_OK) work = copy_out(cp, p, cs, fetches, n_fetches);
+    CUgraph graph = NULL;
+    st = gb_cuda_check(api->cuStreamEndCapture(cs->stream, &graph), "end capture");
+    if (work == GB_OK && st == GB_OK) st = gb_cuda_check(api->cuGraphInstantiateWithFlags(&cp->graph, graph, 0), "instantiate");
+    if (graph) api->cuGraphDestroy(graph);
+    if (work != GB_OK || st != GB_OK) {
+        cp->graph = NULL;
+        cp->capture_failed = 1;
+        return work != GB_OK ? work : st;
+    }
+    return GB_OK;
+}
+
+gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
+                          size_t n_fetches, gb_node_stats *stats, size_t *n_stats, int check_numerics)
+{
+    gb_cuda_session *cs = gb_session_cuda(s);
+    gb_status st = gb_cuda_enter(cs);
+    if (st != GB_OK) return st;
+    cuda_plan *cp = p->device_state;
+    if (!cp) {
+        st = prepare(p, cs, feeds, n_feeds, fetches, n_fetches, &cp);
+        if (st != GB_OK) return st;
+        p->device_state = cp;
+    }
+    for (size_t i = 0; i < n_feeds; i++) {
+        p->values[feeds[i].node->id].data = vptr(cp->feed_buffers[i]);
+        if (cp->feed_bytes[i]) memcpy(cp->staging[i], feeds[i].value->data, cp->feed_bytes[i]);
+    }
+    int replayable = cp->all_on_device && !cp->capture_failed && !stats && !check_numerics && cp->eager_runs > 0;
+    if (replayable && !cp->graph) {
+        st = capture(cp, p, s, cs, feeds, n_feeds, fetches, n_fetches);
+        if (st != GB_OK && !cp->capture_failed) return st;
+        replayable = cp->graph != NULL;
+    }
+    if (replayable) {
+        st = gb_cuda_check(cs->api->cuGraphLaunch(cp->graph, cs->stream), "replaying the step");
+    } else {
+        cs->run_dependent = 0;
+        st = copy_in(cp, cs, n_feeds);
+        if (st == GB_OK) st = run_nodes(cp, p, s, cs, feeds, n_feeds, stats, n_stats, check_numerics);
+        if (st == GB_OK) st = copy_out(cp, p, cs, fetches, n_fetches);
+        if (cs->run_dependent) cp->all_on_device = 0; /* e.g. dropout counting runs: never captured */
+        cp->eager_runs++;
+    }
+    gb_status synced = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "finishing the run");
+    if (st == GB_OK) st = synced;
+    if (st == GB_OK) st = kernel_error(p, s, cs);
+    return st;
+}
+
+void gb_cuda_outputs(gb_plan *p, gb_node *const *fetches, size_t n_fetches, const gb_tensor **outputs)
+{
+    cuda_plan *cp = p->device_state;
+    for (size_t i = 0; i < n_fetches; i++) {
+        (void)fetches;
+        outputs[i] = cp && gb_dtype_size(cp->fetched[i].dtype) ? &cp->fetched[i] : NULL;
+    }
+}

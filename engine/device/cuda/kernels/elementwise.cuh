@@ -1,0 +1,227 @@
+// Elementwise kernels: unary ops, casts, broadcasting binary ops, the bias-add + activation
+// fusion and the activations' gradients. Each computes what the CPU kernel in engine/ops computes,
+// element by element.
+#pragma once
+
+#include "common.cuh"
+
+template <typename T> __device__ inline T gb_exp(T x);
+template <> __device__ inline float gb_exp(float x) { return expf(x); }
+template <> __device__ inline double gb_exp(double x) { return exp(x); }
+
+template <typename T> __device__ inline T gb_unary_op(int32_t kind, T x, T alpha)
+{
+    switch (kind) {
+    case GB_UNARY_NEG: return -x;
+    case GB_UNARY_SQUARE: return x * x;
+    case GB_UNARY_SQRT: return sqrt(x);
+    case GB_UNARY_EXP: return gb_exp(x);
+    case GB_UNARY_LOG: return log(x);
+    case GB_UNARY_ABS: return x < 0 ? -x : x;
+    case GB_UNARY_SIGN: return (T)((x > 0) - (x < 0));
+    case GB_UNARY_RELU: return x > 0 ? x : (T)0;
+    case GB_UNARY_LEAKY_RELU: return x > 0 ? x : alpha * x;
+    case GB_UNARY_SIGMOID: return x >= 0 ? 1 / (1 + gb_exp(-x)) : gb_exp(x) / (1 + gb_exp(x));
+    case GB_UNARY_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+template <typename T> __device__ inline void gb_unary_loop(const gb_cu_unary &p)
+{
+    const T *x = (const T *)p.x;
+    T *y = (T *)p.y;
+    GB_GRID_LOOP(i, p.n) y[i] = gb_unary_op<T>(p.kind, x[i], (T)p.alpha);
+}
+
+template <typename T> __device__ inline void gb_unary_int_loop(const gb_cu_unary &p)
+{
+    const T *x = (const T *)p.x;
+    T *y = (T *)p.y;
+    GB_GRID_LOOP(i, p.n)
+    {
+        T v = x[i];
+        y[i] = p.kind == GB_UNARY_NEG ? -v : p.kind == GB_UNARY_SQUARE ? v * v : v < 0 ? -v : v;
+    }
+}
+
+extern "C" __global__ void gb_k_unary(const gb_cu_unary p)
+{
+    switch (p.dtype) {
+    case GB_F32: gb_unary_loop<float>(p); break;
+    case GB_F64: gb_unary_loop<double>(p); break;
+    case GB_I32: gb_unary_int_loop<int32_t>(p); break;
+    case GB_I64: gb_unary_int_loop<int64_t>(p); break;
+    default: break;
+    }
+}
+
+template <typename S, typename D> __device__ inline void gb_cast_loop(const void *x, void *y, int64_t n)
+{
+    GB_GRID_LOOP(i, n)((D *)y)[i] = (D)((const S *)x)[i];
+}
+
+template <typename S> __device__ inline void gb_cast_from(const gb_cu_cast &p)
+{
+    switch (p.to) {
+    case GB_F32: gb_cast_loop<S, float>(p.x, p.y, p.n); break;
+    case GB_F64: gb_cast_loop<S, double>(p.x, p.y, p.n); break;
+    case GB_I32: gb_cast_loop<S, int32_t>(p.x, p.y, p.n); break;
+    case GB_I64: gb_cast_loop<S, int64_t>(p.x, p.y, p.n); break;
+    case GB_BOOL: GB_GRID_LOOP(i, p.n)((uint8_t *)p.y)[i] = ((const S *)p.x)[i] != 0; break;
+    default: break;
+    }
+}
+
+extern "C" __global__ void gb_k_cast(const gb_cu_cast p)
+{
+    switch (p.from) {
+    case GB_F32: gb_cast_from<float>(p); break;
+    case GB_F64: gb_cast_from<double>(p); break;
+    case GB_I32: gb_cast_from<int32_t>(p); break;
+    case GB_I64: gb_cast_from<int64_t>(p); break;
+    case GB_BOOL: gb_cast_from<uint8_t>(p); break;
+    default: break;
+    }
+}
+
+template <typename T> __device__ inline T gb_binary_op(int32_t kind, T x, T y)
+{
+    switch (kind) {
+    case GB_BINARY_ADD: return x + y;
+    case GB_BINARY_SUB: return x - y;
+    case GB_BINARY_MUL: return x * y;
+    case GB_BINARY_DIV: return x / y;
+    case GB_BINARY_POW: return (T)pow((double)x, (double)y);
+    case GB_BINARY_MAXIMUM: return x >= y ? x : y;
+    case GB_BINARY_MINIMUM: return x <= y ? x : y;
+    default: return x;
+    }
+}
+
+// pow in the input's own precision, as the CPU kernel (powf for float32)
+template <> __device__ inline float gb_binary_op(int32_t kind, float x, float y)
+{
+    switch (kind) {
+    case GB_BINARY_ADD: return x + y;
+    case GB_BINARY_SUB: return x - y;
+    case GB_BINARY_MUL: return x * y;
+    case GB_BINARY_DIV: return x / y;
+    case GB_BINARY_POW: return powf(x, y);
+    case GB_BINARY_MAXIMUM: return x >= y ? x : y;
+    case GB_BINARY_MINIMUM: return x <= y ? x : y;
+    default: return x;
+    }
+}
+
+template <typename T> __device__ inline void gb_binary_loop(const gb_cu_binary &p)
+{
+    const T *a = (const T *)p.a, *b = (const T *)p.b;
+    int compare = p.kind >= GB_BINARY_EQUAL;
+    GB_GRID_LOOP(i, p.n)
+    {
+        int64_t ia = 0, ib = 0, rest = i;
+        for (int32_t d = p.rank - 1; d >= 0; d--) {
+            int64_t c = rest % p.dim[d];
+            rest /= p.dim[d];
+            ia += c * p.sa[d], ib += c * p.sb[d];
+        }
+        T x = a[ia], y = b[ib];
+        if (compare)
+            ((uint8_t *)p.o)[i] = p.kind == GB_BINARY_EQUAL ? x == y : p.kind == GB_BINARY_GREATER ? x > y : x >= y;
+        else
+            ((T *)p.o)[i] = gb_binary_op<T>(p.kind, x, y);
+    }
+}
+
+extern "C" __global__ void gb_k_binary(const gb_cu_binary p)
+{
+    switch (p.dtype) {
+    case GB_F32: gb_binary_loop<float>(p); break;
+    case GB_F64: gb_binary_loop<double>(p); break;
+    case GB_I32: gb_binary_loop<int32_t>(p); break;
+    case GB_I64: gb_binary_loop<int64_t>(p); break;
+    case GB_BOOL: gb_binary_loop<uint8_t>(p); break;
+    default: break;
+    }
+}
+
+template <typename T> __device__ inline void gb_broadcast_loop(const gb_cu_broadcast &p)
+{
+    const T *x = (const T *)p.x;
+    T *y = (T *)p.y;
+    T scale = (T)p.scale;
+    GB_GRID_LOOP(i, p.n) y[i] = x[gb_strided_offset(i, p.rank, p.dim, p.sx)] * scale;
+}
+
+extern "C" __global__ void gb_k_broadcast(const gb_cu_broadcast p)
+{
+    if (p.dtype == GB_F64)
+        gb_broadcast_loop<double>(p);
+    else
+        gb_broadcast_loop<float>(p);
+}
+
+template <typename T> __device__ inline void gb_bias_act_loop(const gb_cu_bias_act &p)
+{
+    const T *x = (const T *)p.x, *bias = (const T *)p.bias;
+    T *y = (T *)p.y;
+    GB_GRID_LOOP(i, p.rows * p.cols) y[i] = gb_unary_op<T>(p.kind, x[i] + bias[i % p.cols], (T)0);
+}
+
+extern "C" __global__ void gb_k_bias_act(const gb_cu_bias_act p)
+{
+    if (p.dtype == GB_F64)
+        gb_bias_act_loop<double>(p);
+    else
+        gb_bias_act_loop<float>(p);
+}
+
+template <typename T> __device__ inline void gb_act_grad_loop(const gb_cu_act_grad &p)
+{
+    const T *a = (const T *)p.a, *b = (const T *)p.b;
+    T *o = (T *)p.o;
+    T alpha = (T)p.alpha;
+    GB_GRID_LOOP(i, p.n)
+    {
+        T x = a[i], y = b[i];
+        switch (p.kind) {
+        case GB_ACTIVATION_RELU_GRAD: o[i] = y > 0 ? x : (T)0; break;
+        case GB_ACTIVATION_LEAKY_RELU_GRAD: o[i] = y > 0 ? x : alpha * x; break;
+        case GB_ACTIVATION_SIGMOID_GRAD: o[i] = y * x * (1 - x); break;
+        default: o[i] = y * (1 - x * x); break;
+        }
+    }
+}
+
+extern "C" __global__ void gb_k_act_grad(const gb_cu_act_grad p)
+{
+    if (p.dtype == GB_F64)
+        gb_act_grad_loop<double>(p);
+    else
+        gb_act_grad_loop<float>(p);
+}
+
+// Fills (zeros, ones, OnesLike) and AssignAdd.
+template <typename T> __device__ inline void gb_fill_loop(const gb_cu_fill &p)
+{
+    T *y = (T *)p.y;
+    if (p.add) {
+        const T *x = (const T *)p.x;
+        GB_GRID_LOOP(i, p.n) y[i] += x[i];
+    } else {
+        T v = (T)p.value;
+        GB_GRID_LOOP(i, p.n) y[i] = v;
+    }
+}
+
+extern "C" __global__ void gb_k_fill(const gb_cu_fill p)
+{
+    switch (p.dtype) {
+    case GB_F32: gb_fill_loop<float>(p); break;
+    case GB_F64: gb_fill_loop<double>(p); break;
+    case GB_I32: gb_fill_loop<int32_t>(p); break;
+    case GB_I64: gb_fill_loop<int64_t>(p); break;
+    default: gb_fill_loop<uint8_t>(p); break;
+    }
+}

@@ -1,0 +1,6 @@
+// The CUDA kernels, compiled by nvcc into one fat binary that the engine embeds and loads with
+// the driver API (device/cuda/cuda_module.c finds each kernel by its extern "C" name).
+#include "elementwise.cuh"
+#include "reduce.cuh"
+#include "rows.cuh"
+#include "training.cuh"

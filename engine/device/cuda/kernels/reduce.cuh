@@ -1,0 +1,73 @@
+// Reductions (sum, mean, max over axes; the sums that undo broadcasting). Two shapes of work:
+// when the innermost axis is reduced, one block cooperates on each output (reads along rows are
+// coalesced); otherwise one thread per output walks the reduced elements (neighbouring threads
+// read neighbouring columns, as in the bias gradient [rows, cols] -> [cols]).
+#pragma once
+
+#include "common.cuh"
+
+enum { GB_REDUCE_THREADS = 256 };
+
+template <typename T> __device__ inline T gb_reduce_combine(int32_t kind, T acc, T v)
+{
+    if (kind == GB_REDUCE_MAX) return v > acc || v != v ? v : acc; // NaN wins, as in NumPy
+    return acc + v;
+}
+
+template <typename T> __device__ inline T gb_reduce_identity(int32_t kind)
+{
+    return kind == GB_REDUCE_MAX ? (T)-INFINITY : (T)0;
+}
+
+template <typename T> __device__ inline void gb_reduce_rows(const gb_cu_reduce &p)
+{
+    __shared__ T partial[GB_REDUCE_THREADS];
+    const T *x = (const T *)p.x;
+    for (int64_t o = blockIdx.x; o < p.outputs; o += gridDim.x) {
+        int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
+        T acc = gb_reduce_identity<T>(p.kind);
+        for (int64_t r = threadIdx.x; r < p.per_output; r += blockDim.x)
+            acc = gb_reduce_combine<T>(p.kind, acc, x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+        partial[threadIdx.x] = acc;
+        __syncthreads();
+        for (int half = blockDim.x / 2; half > 0; half >>= 1) {
+            if ((int)threadIdx.x < half)
+                partial[threadIdx.x] = gb_reduce_combine<T>(p.kind, partial[threadIdx.x], partial[threadIdx.x + half]);
+            __syncthreads();
+        }
+        if (threadIdx.x == 0) {
+            T v = partial[0];
+            ((T *)p.y)[o] = p.kind == GB_REDUCE_MAX ? v : (T)(v * p.scale);
+        }
+        __syncthreads();
+    }
+}
+
+template <typename T> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
+{
+    const T *x = (const T *)p.x;
+    GB_GRID_LOOP(o, p.outputs)
+    {
+        int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
+        T acc = gb_reduce_identity<T>(p.kind);
+        for (int64_t r = 0; r < p.per_output; r++)
+            acc = gb_reduce_combine<T>(p.kind, acc, x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+        ((T *)p.y)[o] = p.kind == GB_REDUCE_MAX ? acc : (T)(acc * p.scale);
+    }
+}
+
+extern "C" __global__ void gb_k_reduce_rows(const gb_cu_reduce p)
+{
+    if (p.dtype == GB_F64)
+        gb_reduce_rows<double>(p);
+    else
+        gb_reduce_rows<float>(p);
+}
+
+extern "C" __global__ void gb_k_reduce_columns(const gb_cu_reduce p)
+{
+    if (p.dtype == GB_F64)
+        gb_reduce_columns<double>(p);
+    else
+        gb_reduce_columns<float>(p);
+}

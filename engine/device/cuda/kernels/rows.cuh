@@ -1,0 +1,154 @@
+// Row-wise kernels over the last axis, one warp per row: softmax and log-softmax, the fused
+// softmax cross-entropies (sparse and dense labels) and their gradients, argmax and one_hot.
+// Every row is shifted by its maximum first, as on the CPU.
+#pragma once
+
+#include "common.cuh"
+#include "elementwise.cuh"
+
+enum { GB_ROW_WARPS = 8 };
+
+// The warp's row, or -1 past the end (then the whole warp idles, so shuffles stay full).
+__device__ inline int64_t gb_warp_row(int64_t rows)
+{
+    int64_t row = (int64_t)blockIdx.x * GB_ROW_WARPS + threadIdx.x / 32;
+    return row < rows ? row : -1;
+}
+
+template <typename T> __device__ inline T gb_row_max(const T *x, int64_t cols, int lane)
+{
+    T m = (T)-INFINITY;
+    for (int64_t c = lane; c < cols; c += 32) m = x[c] > m || x[c] != x[c] ? x[c] : m;
+    return gb_warp_max(m);
+}
+
+template <typename T> __device__ inline T gb_row_sum_exp(const T *x, int64_t cols, int lane, T max)
+{
+    T s = 0;
+    for (int64_t c = lane; c < cols; c += 32) s += gb_exp(x[c] - max);
+    return gb_warp_sum(s);
+}
+
+template <typename T> __device__ inline void gb_softmax_row(const gb_cu_rows &p)
+{
+    int64_t r = gb_warp_row(p.rows);
+    if (r < 0) return;
+    int lane = threadIdx.x % 32;
+    const T *x = (const T *)p.x + r * p.cols;
+    T *y = (T *)p.y + r * p.cols;
+    T max = gb_row_max(x, p.cols, lane), sum = gb_row_sum_exp(x, p.cols, lane, max);
+    if (p.log_form) {
+        T shift = max + log(sum);
+        for (int64_t c = lane; c < p.cols; c += 32) y[c] = x[c] - shift;
+    } else {
+        T inv = 1 / sum;
+        for (int64_t c = lane; c < p.cols; c += 32) y[c] = gb_exp(x[c] - max) * inv;
+    }
+}
+
+extern "C" __global__ void gb_k_softmax(const gb_cu_rows p)
+{
+    if (p.dtype == GB_F64)
+        gb_softmax_row<double>(p);
+    else
+        gb_softmax_row<float>(p);
+}
+
+// The row's label, or -1 (and an error reported) when it is outside [0, cols).
+__device__ inline int64_t gb_checked_label(const gb_cu_rows &p, int64_t r, int lane)
+{
+    int64_t label = gb_load_index(p.labels, p.labels_dtype, r);
+    if (label < 0 || label >= p.cols) {
+        if (lane == 0) gb_report_error(p.error, p.node_id, label, r);
+        return -1;
+    }
+    return label;
+}
+
+// Sparse labels. dy NULL: the loss per row; else the gradient (softmax - onehot) * dy[row].
+template <typename T> __device__ inline void gb_sparse_xent_row(const gb_cu_rows &p)
+{
+    int64_t r = gb_warp_row(p.rows);
+    if (r < 0) return;
+    int lane = threadIdx.x % 32;
+    const T *x = (const T *)p.x + r * p.cols;
+    int64_t label = gb_checked_label(p, r, lane);
+    T max = gb_row_max(x, p.cols, lane), sum = gb_row_sum_exp(x, p.cols, lane, max);
+    if (!p.dy) {
+        if (lane == 0) ((T *)p.y)[r] = label < 0 ? (T)NAN : max + log(sum) - x[label];
+        return;
+    }
+    T d = ((const T *)p.dy)[r], scale = d / sum;
+    T *o = (T *)p.y + r * p.cols;
+    for (int64_t c = lane; c < p.cols; c += 32) o[c] = gb_exp(x[c] - max) * scale - (c == label ? d : (T)0);
+}
+
+extern "C" __global__ void gb_k_sparse_xent(const gb_cu_rows p)
+{
+    if (p.dtype == GB_F64)
+        gb_sparse_xent_row<double>(p);
+    else
+        gb_sparse_xent_row<float>(p);
+}
+
+// Dense (one-hot or soft) labels z: loss = sum(z) * logsumexp(x) - sum(z * x); gradient
+// (softmax(x) * sum(z) - z) * dy[row].
+template <typename T> __device__ inline void gb_dense_xent_row(const gb_cu_rows &p)
+{
+    int64_t r = gb_warp_row(p.rows);
+    if (r < 0) return;
+    int lane = threadIdx.x % 32;
+    const T *x = (const T *)p.x + r * p.cols, *z = (const T *)p.labels + r * p.cols;
+    T max = gb_row_max(x, p.cols, lane);
+    T sum = 0, label_sum = 0, dot = 0;
+    for (int64_t c = lane; c < p.cols; c += 32) {
+        sum += gb_exp(x[c] - max);
+        label_sum += z[c];
+        dot += z[c] * (x[c] - max);
+    }
+    sum = gb_warp_sum(sum), label_sum = gb_warp_sum(label_sum), dot = gb_warp_sum(dot);
+    if (!p.dy) {
+        if (lane == 0) ((T *)p.y)[r] = label_sum * log(sum) - dot;
+        return;
+    }
+    T d = ((const T *)p.dy)[r], scale = d * label_sum / sum;
+    T *o = (T *)p.y + r * p.cols;
+    for (int64_t c = lane; c < p.cols; c += 32) o[c] = gb_exp(x[c] - max) * scale - z[c] * d;
+}
+
+extern "C" __global__ void gb_k_dense_xent(const gb_cu_rows p)
+{
+    if (p.dtype == GB_F64)
+        gb_dense_xent_row<double>(p);
+    else
+        gb_dense_xent_row<float>(p);
+}
+
+// argmax over the last axis (the first of equal maxima, as NumPy): one thread per row.
+extern "C" __global__ void gb_k_argmax(const gb_cu_index p)
+{
+    GB_GRID_LOOP(r, p.n)
+    {
+        int64_t best = 0;
+        double best_value = gb_load(p.x, p.x_dtype, r * p.depth);
+        for (int64_t c = 1; c < p.depth; c++) {
+            double v = gb_load(p.x, p.x_dtype, r * p.depth + c);
+            if (v > best_value) best = c, best_value = v;
+        }
+        ((int64_t *)p.y)[r] = best;
+    }
+}
+
+// one_hot: out [n, depth] of zeros with ones at each in-range index (out of range: a zero row).
+extern "C" __global__ void gb_k_one_hot(const gb_cu_index p)
+{
+    GB_GRID_LOOP(i, p.n * p.depth)
+    {
+        int64_t row = i / p.depth, c = i % p.depth;
+        int on = gb_load_index(p.x, p.x_dtype, row) == c;
+        if (p.y_dtype == GB_F64)
+            ((double *)p.y)[i] = on;
+        else
+            ((float *)p.y)[i] = (float)on;
+    }
+}

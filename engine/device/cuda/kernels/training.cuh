@@ -1,0 +1,134 @@
+// Kernels of training state: dropout masks (the CPU's Philox stream, element for element), the
+// learning-rate schedules and the optimizers' fused per-variable updates.
+#pragma once
+
+#include "common.cuh"
+
+// Philox4x32-10 with the CPU's constants and word order (engine/philox.c).
+__device__ inline void gb_philox(uint64_t key, uint64_t counter_hi, uint64_t counter_lo, uint32_t out[4])
+{
+    uint32_t c0 = (uint32_t)counter_lo, c1 = (uint32_t)(counter_lo >> 32);
+    uint32_t c2 = (uint32_t)counter_hi, c3 = (uint32_t)(counter_hi >> 32);
+    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+    for (int round = 0; round < 10; round++) {
+        uint32_t hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+        uint32_t hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+        uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
+        c0 = n0, c1 = n1, c2 = n2, c3 = n3;
+        k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+    }
+    out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
+}
+
+template <typename T> __device__ inline void gb_dropout_loop(const gb_cu_dropout &p)
+{
+    const T *x = (const T *)p.x;
+    T *y = (T *)p.y;
+    T scale = (T)p.scale;
+    uint64_t run = p.step ? (uint64_t)*p.step : p.run;
+    GB_GRID_LOOP(block, (p.n + 3) / 4)
+    {
+        uint32_t words[4];
+        gb_philox(p.seed, run, (uint64_t)block * 4, words);
+        for (int j = 0; j < 4; j++) {
+            int64_t i = block * 4 + j;
+            if (i < p.n) y[i] = (uint64_t)words[j] >= p.threshold ? x[i] * scale : (T)0;
+        }
+    }
+}
+
+extern "C" __global__ void gb_k_dropout(const gb_cu_dropout p)
+{
+    if (p.dtype == GB_F64)
+        gb_dropout_loop<double>(p);
+    else
+        gb_dropout_loop<float>(p);
+}
+
+// engine/optim.c's schedules, computed in double and stored as float32.
+extern "C" __global__ void gb_k_schedule(const gb_cu_schedule p)
+{
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    double step = (double)*p.step, v;
+    switch (p.kind) {
+    case 0: { // exponential
+        double e = step / p.steps;
+        v = p.lr * pow(p.factor, p.staircase ? floor(e) : e);
+        break;
+    }
+    case 1: { // cosine
+        double t = fmin(step, p.steps) / p.steps;
+        v = p.lr * (p.factor + (1 - p.factor) * 0.5 * (1 + cos(3.14159265358979323846 * t)));
+        break;
+    }
+    default: v = p.lr * pow(p.factor, floor(step / p.steps)); break;
+    }
+    *p.y = (float)v;
+}
+
+// The updates of engine/optim_apply.c, same formulas and the same order of operations.
+template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
+{
+    T *w = (T *)p.var, *s0 = (T *)p.slot0, *s1 = (T *)p.slot1;
+    const T *g = (const T *)p.grad;
+    T lr = *(const T *)p.lr;
+    switch (p.kind) {
+    case GB_CU_APPLY_SGD: GB_GRID_LOOP(i, p.n) w[i] -= lr * g[i]; break;
+    case GB_CU_APPLY_MOMENTUM: {
+        T mu = (T)p.alpha;
+        GB_GRID_LOOP(i, p.n)
+        {
+            T acc = s0[i] * mu + g[i];
+            s0[i] = acc;
+            if (p.flag)
+                w[i] -= g[i] * lr + acc * mu * lr;
+            else
+                w[i] -= lr * acc;
+        }
+        break;
+    }
+    case GB_CU_APPLY_ADAM: {
+        T b1p = *(const T *)p.beta1_power, b2p = *(const T *)p.beta2_power;
+        T lr_t = lr * sqrt((T)1 - b2p) / ((T)1 - b1p), decay = lr * (T)p.delta;
+        T b1 = (T)p.alpha, b2 = (T)p.beta, eps = (T)p.epsilon;
+        GB_GRID_LOOP(i, p.n)
+        {
+            T wi = w[i], gi = g[i];
+            if (decay != 0) wi -= decay * wi;
+            T m = s0[i] + (gi - s0[i]) * (1 - b1);
+            T v = s1[i] + (gi * gi - s1[i]) * (1 - b2);
+            s0[i] = m, s1[i] = v;
+            w[i] = wi - lr_t * m / (sqrt(v) + eps);
+        }
+        break;
+    }
+    case GB_CU_APPLY_RMSPROP: {
+        T rho = (T)p.alpha, mu = (T)p.beta, eps = (T)p.epsilon;
+        GB_GRID_LOOP(i, p.n)
+        {
+            T ms = s0[i] + (g[i] * g[i] - s0[i]) * (1 - rho);
+            T mom = s1[i] * mu + lr * g[i] / sqrt(ms + eps);
+            s0[i] = ms, s1[i] = mom;
+            w[i] -= mom;
+        }
+        break;
+    }
+    default: { // adagrad
+        GB_GRID_LOOP(i, p.n)
+        {
+            T acc = s0[i] + g[i] * g[i];
+            s0[i] = acc;
+            w[i] -= lr * g[i] / sqrt(acc);
+        }
+        break;
+    }
+    }
+}
+
+extern "C" __global__ void gb_k_apply(const gb_cu_apply p)
+{
+    if (p.dtype == GB_F64)
+        gb_apply_loop<double>(p);
+    else
+        gb_apply_loop<float>(p);
+}

@@ -1,0 +1,34 @@
+/* Private: the layout of an execution plan, for the executors (plan.c on the CPU,
+ * device/cuda/cuda_plan.c on the GPU). */
+#ifndef GB_ENGINE_PLAN_IMPL_H
+#define GB_ENGINE_PLAN_IMPL_H
+
+#include "internal/plan.h"
+
+enum { NO_BUFFER = -1 };
+
+struct gb_plan {
+    /* the key */
+    unsigned generation;
+    size_t node_count;
+    size_t *fetch_ids, n_fetches;
+    size_t *feed_ids, n_feeds;
+    gb_dtype *feed_dtypes;
+    gb_shape *feed_shapes;
+
+    gb_node **order;           /* nodes to compute, inputs before users */
+    size_t n_order;
+    gb_tensor *values;         /* by node id: run-time dtype, shape and data */
+    int32_t *buffer_of;        /* by node id: index into buffers, or NO_BUFFER */
+    void **buffers;            /* host memory, NULL in plans for a device */
+    size_t *buffer_bytes;
+    size_t n_buffers;
+    const gb_tensor **inputs;  /* scratch for one node's input pointers */
+    gb_node **fused_add;       /* by node id: the bias add an activation absorbs, else NULL */
+    void *device_state;        /* a CUDA session's buffers and captured graph for this plan */
+};
+
+/* Bytes of a value's data at its run-time shape. */
+size_t gb_plan_value_bytes(const gb_tensor *t);
+
+#endif
