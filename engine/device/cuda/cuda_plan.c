@@ -38,6 +38,7 @@ typedef struct cuda_plan {
     int all_on_device;         /* every node has a kernel: the plan may be captured */
     int eager_runs;
     int capture_failed;
+    int log; /* GB_CUDA_LOG set: say which ops fall back to the host and when plans are captured */
     CUgraphExec graph;
 } cuda_plan;
 
@@ -129,10 +130,13 @@ static gb_status prepare(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, 
         if (bytes) st = gb_cuda_check(api->cuMemHostAlloc(&t->data, bytes, 0), "pinned memory for a fetch");
     }
     cp->all_on_device = 1;
+    cp->log = getenv("GB_CUDA_LOG") != NULL;
     for (size_t k = 0; k < p->n_order; k++) {
         int fed = 0;
         for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == p->order[k];
-        if (!fed && !on_device(p, p->order[k])) cp->all_on_device = 0;
+        if (fed || on_device(p, p->order[k])) continue;
+        cp->all_on_device = 0;
+        if (cp->log) fprintf(stderr, "gradboard CUDA: %s (%s) runs on the host\n", p->order[k]->name, p->order[k]->op->type);
     }
     if (st != GB_OK) {
         gb_cuda_plan_state_free(cp);
@@ -223,6 +227,8 @@ static gb_status place(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session
 {
     if (n->op->output_is_variable) {
         const gb_node *v = n->is_variable ? n : n->attr.variable;
+        /* the host mirror too: it holds the variable's initialised flag and serves reads */
+        if (!gb_session_variable_storage(s, v)) return gb_fail(GB_ENOMEM, "%s: no memory for variable %s", n->name, v->name);
         out->data = vptr(gb_cuda_variable(cs, v));
         if (!out->data) return gb_fail(GB_ENOMEM, "%s: no device memory for variable %s", n->name, v->name);
         if (n->is_variable && !gb_session_is_initialized(s, n))
@@ -381,10 +387,12 @@ static gb_status capture(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sessi
     if (work == GB_OK && st == GB_OK) st = gb_cuda_check(api->cuGraphInstantiateWithFlags(&cp->graph, graph, 0), "instantiate");
     if (graph) api->cuGraphDestroy(graph);
     if (work != GB_OK || st != GB_OK) {
+        if (cp->log) fprintf(stderr, "gradboard CUDA: capturing a plan of %zu nodes failed: %s\n", p->n_order, gb_errmsg());
         cp->graph = NULL;
         cp->capture_failed = 1;
         return work != GB_OK ? work : st;
     }
+    if (cp->log) fprintf(stderr, "gradboard CUDA: a plan of %zu nodes captured as a CUDA graph\n", p->n_order);
     return GB_OK;
 }
 
@@ -417,6 +425,8 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         st = copy_in(cp, cs, n_feeds);
         if (st == GB_OK) st = run_nodes(cp, p, s, cs, feeds, n_feeds, stats, n_stats, check_numerics);
         if (st == GB_OK) st = copy_out(cp, p, cs, fetches, n_fetches);
+        if (cs->run_dependent && cp->all_on_device && cp->log)
+            fprintf(stderr, "gradboard CUDA: a plan of %zu nodes depends on the run count: not captured\n", p->n_order);
         if (cs->run_dependent) cp->all_on_device = 0; /* e.g. dropout counting runs: never captured */
         cp->eager_runs++;
     }

@@ -1,0 +1,618 @@
+// A CUDA emulator for testing the engine's CUDA backend on machines without a GPU. Built as one
+// shared library that stands in for both libcuda.so.1 (the driver API subset the backend uses)
+// and libcublas.so (two strided-batched GEMMs, through OpenBLAS): with its directory first in
+// LD_LIBRARY_PATH, the unmodified engine opens it with dlopen exactly as it opens the real ones.
+//
+// Device memory is host memory, but the emulator keeps the rules a GPU would enforce and fails
+// the call (as the driver does) when they are broken: copies must name device allocations on the
+// device side; during stream capture, host memory in copies must be pinned (cuMemHostAlloc),
+// and synchronising, allocating or freeing is an error that invalidates the capture; fresh
+// device memory is filled with NaN bytes, so reading it before writing shows.
+//
+// Kernels run block by block; a block's threads are fibers (ucontext) that switch at
+// __syncthreads and at warp shuffles. Kernels without either run thread by thread.
+#include <cublas_v2.h>
+#include <cuda.h>
+
+#include <cblas.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <ucontext.h>
+#include <vector>
+
+#define GB_EMU_RUNTIME
+#include "cuda_emu.h"
+#include "device/cuda/cuda_params.h"
+
+gb_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+extern "C" {
+void gb_k_unary(gb_cu_unary);
+void gb_k_cast(gb_cu_cast);
+void gb_k_binary(gb_cu_binary);
+void gb_k_broadcast(gb_cu_broadcast);
+void gb_k_bias_act(gb_cu_bias_act);
+void gb_k_act_grad(gb_cu_act_grad);
+void gb_k_fill(gb_cu_fill);
+void gb_k_reduce_rows(gb_cu_reduce);
+void gb_k_reduce_columns(gb_cu_reduce);
+void gb_k_softmax(gb_cu_rows);
+void gb_k_sparse_xent(gb_cu_rows);
+void gb_k_dense_xent(gb_cu_rows);
+void gb_k_argmax(gb_cu_index);
+void gb_k_one_hot(gb_cu_index);
+void gb_k_dropout(gb_cu_dropout);
+void gb_k_schedule(gb_cu_schedule);
+void gb_k_apply(gb_cu_apply);
+}
+
+// ---- kernels by name ----
+
+typedef void (*kernel_entry)(const void *params);
+
+struct CUfunc_st {
+    const char *name;
+    kernel_entry run;
+    size_t param_bytes;
+    int cooperative; // uses __syncthreads or shuffles: needs fibers
+};
+
+template <typename P, void (*K)(P)> static void call(const void *params) { K(*(const P *)params); }
+
+#define KERNEL(name, P, coop) {#name, call<P, name>, sizeof(P), coop}
+static CUfunc_st kernels[] = {
+    KERNEL(gb_k_unary, gb_cu_unary, 0),          KERNEL(gb_k_cast, gb_cu_cast, 0),
+    KERNEL(gb_k_binary, gb_cu_binary, 0),        KERNEL(gb_k_broadcast, gb_cu_broadcast, 0),
+    KERNEL(gb_k_bias_act, gb_cu_bias_act, 0),    KERNEL(gb_k_act_grad, gb_cu_act_grad, 0),
+    KERNEL(gb_k_fill, gb_cu_fill, 0),            KERNEL(gb_k_reduce_rows, gb_cu_reduce, 1),
+    KERNEL(gb_k_reduce_columns, gb_cu_reduce, 0), KERNEL(gb_k_softmax, gb_cu_rows, 1),
+    KERNEL(gb_k_sparse_xent, gb_cu_rows, 1),     KERNEL(gb_k_dense_xent, gb_cu_rows, 1),
+    KERNEL(gb_k_argmax, gb_cu_index, 0),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
+    KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),
+    KERNEL(gb_k_apply, gb_cu_apply, 0),
+};
+
+// ---- fibers ----
+
+enum { MAX_THREADS = 1024, STACK_BYTES = 64 * 1024 };
+enum fiber_state { RUNNABLE, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
+
+struct fiber {
+    ucontext_t context;
+    fiber_state state;
+};
+
+static fiber fibers[MAX_THREADS];
+static unsigned char lane_slots[MAX_THREADS][16];
+static char *stacks;
+static ucontext_t scheduler;
+static unsigned running;
+static const CUfunc_st *block_kernel;
+static const void *block_params;
+
+extern "C" unsigned char *gb_emu_lane_slot(unsigned thread) { return lane_slots[thread]; }
+
+static void park(fiber_state state)
+{
+    fibers[running].state = state;
+    swapcontext(&fibers[running].context, &scheduler);
+}
+
+extern "C" void gb_emu_sync_block(void)
+{
+    if (block_kernel && block_kernel->cooperative) park(AT_BLOCK_BARRIER);
+}
+
+extern "C" void gb_emu_sync_warp(void)
+{
+    if (!block_kernel || !block_kernel->cooperative) {
+        fprintf(stderr, "cuda emulator: a shuffle in a kernel not marked cooperative\n");
+        abort();
+    }
+    park(AT_WARP_BARRIER);
+}
+
+static void fiber_main()
+{
+    block_kernel->run(block_params);
+    fibers[running].state = DONE; // then back to the scheduler through uc_link
+}
+
+static void run_block_cooperatively(unsigned threads)
+{
+    if (!stacks) stacks = (char *)malloc((size_t)MAX_THREADS * STACK_BYTES);
+    for (unsigned t = 0; t < threads; t++) {
+        getcontext(&fibers[t].context);
+        fibers[t].context.uc_stack.ss_sp = stacks + (size_t)t * STACK_BYTES;
+        fibers[t].context.uc_stack.ss_size = STACK_BYTES;
+        fibers[t].context.uc_link = &scheduler;
+        makecontext(&fibers[t].context, fiber_main, 0);
+        fibers[t].state = RUNNABLE;
+    }
+    for (;;) {
+        for (unsigned t = 0; t < threads; t++) {
+            if (fibers[t].state != RUNNABLE) continue;
+            running = t;
+            threadIdx = {t, 0, 0};
+            swapcontext(&scheduler, &fibers[t].context);
+        }
+        unsigned done = 0, at_block = 0, released = 0;
+        for (unsigned t = 0; t < threads; t++) {
+            done += fibers[t].state == DONE;
+            at_block += fibers[t].state == AT_BLOCK_BARRIER;
+        }
+        if (done == threads) return;
+        for (unsigned w = 0; w < threads; w += 32) { // a warp goes on when all its live lanes wait
+            unsigned live = 0, waiting = 0;
+            for (unsigned t = w; t < w + 32 && t < threads; t++) {
+                live += fibers[t].state != DONE;
+                waiting += fibers[t].state == AT_WARP_BARRIER;
+            }
+            if (live && waiting == live)
+                for (unsigned t = w; t < w + 32 && t < threads; t++)
+                    if (fibers[t].state == AT_WARP_BARRIER) fibers[t].state = RUNNABLE, released++;
+        }
+        if (!released && at_block == threads - done) {
+            for (unsigned t = 0; t < threads; t++)
+                if (fibers[t].state == AT_BLOCK_BARRIER) fibers[t].state = RUNNABLE, released++;
+        }
+        if (!released) {
+            fprintf(stderr, "cuda emulator: %s deadlocks (threads at different barriers)\n", block_kernel->name);
+            abort();
+        }
+    }
+}
+
+static void launch(const CUfunc_st *k, unsigned grid, unsigned block, const void *params)
+{
+    gridDim = {grid, 1, 1};
+    blockDim = {block, 1, 1};
+    block_kernel = k;
+    block_params = params;
+    for (unsigned b = 0; b < grid; b++) {
+        blockIdx = {b, 0, 0};
+        if (k->cooperative) {
+            run_block_cooperatively(block);
+        } else {
+            for (unsigned t = 0; t < block; t++) {
+                threadIdx = {t, 0, 0};
+                k->run(params);
+            }
+        }
+    }
+    block_kernel = NULL;
+}
+
+// ---- memory ----
+
+static std::map<uintptr_t, size_t> device_memory, pinned_memory;
+
+static bool inside(const std::map<uintptr_t, size_t> &regions, uintptr_t p, size_t bytes)
+{
+    auto it = regions.upper_bound(p);
+    if (it == regions.begin()) return false;
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
+}
+
+// ---- streams, capture and graphs: everything runs at once unless a capture records it ----
+
+struct operation {
+    enum { LAUNCH, COPY, SET, GEMM } kind;
+    const CUfunc_st *kernel;
+    unsigned grid, block;
+    std::vector<unsigned char> params;
+    void *dst;
+    const void *src, *src2; // GEMM: A and B
+    size_t bytes;
+    unsigned char value;
+    // GEMM (column-major, as cuBLAS)
+    int f64, ta, tb, m, n, k, lda, ldb, ldc, batches;
+    long long sa, sb, sc;
+    double alpha, beta;
+};
+
+struct CUgraph_st {
+    std::vector<operation> ops;
+};
+struct CUgraphExec_st {
+    std::vector<operation> ops;
+};
+struct CUstream_st {
+    bool capturing, invalidated;
+    std::vector<operation> recorded;
+};
+struct CUctx_st {
+    int unused;
+};
+struct CUmod_st {
+    int unused;
+};
+
+static CUctx_st the_context;
+static CUmod_st the_module;
+
+static void run_gemm(const operation &o)
+{
+    CBLAS_TRANSPOSE ta = o.ta ? CblasTrans : CblasNoTrans, tb = o.tb ? CblasTrans : CblasNoTrans;
+    for (int b = 0; b < o.batches; b++) {
+        if (o.f64)
+            cblas_dgemm(CblasColMajor, ta, tb, o.m, o.n, o.k, o.alpha, (const double *)o.src + b * o.sa, o.lda,
+                        (const double *)o.src2 + b * o.sb, o.ldb, o.beta, (double *)o.dst + b * o.sc, o.ldc);
+        else
+            cblas_sgemm(CblasColMajor, ta, tb, o.m, o.n, o.k, (float)o.alpha, (const float *)o.src + b * o.sa, o.lda,
+                        (const float *)o.src2 + b * o.sb, o.ldb, (float)o.beta, (float *)o.dst + b * o.sc, o.ldc);
+    }
+}
+
+static void perform(const operation &o)
+{
+    switch (o.kind) {
+    case operation::LAUNCH: launch(o.kernel, o.grid, o.block, o.params.data()); break;
+    case operation::COPY: memcpy(o.dst, o.src, o.bytes); break;
+    case operation::SET: memset(o.dst, o.value, o.bytes); break;
+    case operation::GEMM: run_gemm(o); break;
+    }
+}
+
+// Runs o now, or records it when the stream is capturing.
+static CUresult submit(CUstream stream, const operation &o)
+{
+    if (stream && stream->capturing) {
+        stream->recorded.push_back(o);
+        return CUDA_SUCCESS;
+    }
+    perform(o);
+    return CUDA_SUCCESS;
+}
+
+// A call a capture forbids: the capture is invalidated, as the driver does.
+static CUresult forbidden_while_capturing(CUstream stream)
+{
+    if (stream) stream->invalidated = true;
+    return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+}
+
+static std::vector<CUstream> streams;
+
+static CUresult check_no_capture(void)
+{
+    for (CUstream s : streams)
+        if (s->capturing) return forbidden_while_capturing(s);
+    return CUDA_SUCCESS;
+}
+
+extern "C" {
+
+CUresult cuInit(unsigned int flags)
+{
+    (void)flags;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDriverGetVersion(int *version)
+{
+    *version = 13000;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetCount(int *count)
+{
+    *count = getenv("GB_EMU_NO_DEVICE") ? 0 : 1;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGet(CUdevice *device, int ordinal)
+{
+    *device = ordinal;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetName(char *name, int len, CUdevice device)
+{
+    (void)device;
+    snprintf(name, (size_t)len, "gradboard CUDA emulator");
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute, CUdevice device)
+{
+    (void)device;
+    switch (attribute) {
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *value = 9; break;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *value = 0; break;
+    case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *value = 2; break;
+    default: *value = 0; break;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice device)
+{
+    (void)device;
+    *ctx = &the_context;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRelease(CUdevice device)
+{
+    (void)device;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSetCurrent(CUcontext ctx) { return ctx == &the_context ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT; }
+
+CUresult cuStreamCreate(CUstream *stream, unsigned int flags)
+{
+    (void)flags;
+    *stream = new CUstream_st();
+    streams.push_back(*stream);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamDestroy(CUstream stream)
+{
+    for (size_t i = 0; i < streams.size(); i++)
+        if (streams[i] == stream) streams.erase(streams.begin() + (long)i);
+    delete stream;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamSynchronize(CUstream stream)
+{
+    if (stream->capturing) return forbidden_while_capturing(stream);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemAlloc(CUdeviceptr *ptr, size_t bytes)
+{
+    if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    void *p = aligned_alloc(256, (bytes + 255) / 256 * 256);
+    if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
+    memset(p, 0xff, bytes); // NaN in every float: unwritten memory shows
+    device_memory[(uintptr_t)p] = bytes;
+    *ptr = (CUdeviceptr)(uintptr_t)p;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemFree(CUdeviceptr ptr)
+{
+    if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    if (!device_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
+    free((void *)(uintptr_t)ptr);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned int flags)
+{
+    (void)flags;
+    if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    *ptr = malloc(bytes ? bytes : 1);
+    if (!*ptr) return CUDA_ERROR_OUT_OF_MEMORY;
+    pinned_memory[(uintptr_t)*ptr] = bytes;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemFreeHost(void *ptr)
+{
+    if (!pinned_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
+    free(ptr);
+    return CUDA_SUCCESS;
+}
+
+static CUresult copy(CUstream stream, void *dst, const void *src, size_t bytes, bool dst_device, bool src_device)
+{
+    if (bytes == 0) return CUDA_SUCCESS;
+    if ((dst_device && !inside(device_memory, (uintptr_t)dst, bytes)) ||
+        (src_device && !inside(device_memory, (uintptr_t)src, bytes))) {
+        fprintf(stderr, "cuda emulator: a copy of %zu bytes names memory that is not a device allocation\n", bytes);
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    if (stream && stream->capturing && ((!dst_device && !inside(pinned_memory, (uintptr_t)dst, bytes)) ||
+                                        (!src_device && !inside(pinned_memory, (uintptr_t)src, bytes)))) {
+        fprintf(stderr, "cuda emulator: a captured copy uses pageable host memory\n");
+        return forbidden_while_capturing(stream);
+    }
+    operation o = {};
+    o.kind = operation::COPY, o.dst = dst, o.src = src, o.bytes = bytes;
+    return submit(stream, o);
+}
+
+CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream)
+{
+    return copy(stream, (void *)(uintptr_t)dst, src, bytes, true, false);
+}
+
+CUresult cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream stream)
+{
+    return copy(stream, dst, (const void *)(uintptr_t)src, bytes, false, true);
+}
+
+CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream)
+{
+    return copy(stream, (void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes, true, true);
+}
+
+CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, CUstream stream)
+{
+    if (n && !inside(device_memory, (uintptr_t)dst, n)) return CUDA_ERROR_INVALID_VALUE;
+    operation o = {};
+    o.kind = operation::SET, o.dst = (void *)(uintptr_t)dst, o.value = value, o.bytes = n;
+    return submit(stream, o);
+}
+
+CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+    (void)image;
+    *module = &the_module;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleUnload(CUmodule module)
+{
+    (void)module;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleGetFunction(CUfunction *f, CUmodule module, const char *name)
+{
+    (void)module;
+    for (CUfunc_st &k : kernels)
+        if (!strcmp(k.name, name)) {
+            *f = &k;
+            return CUDA_SUCCESS;
+        }
+    return CUDA_ERROR_NOT_FOUND;
+}
+
+CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned shared, CUstream stream, void **params, void **extra)
+{
+    (void)shared, (void)extra;
+    if (gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > MAX_THREADS || gx == 0 || gx > 0x7fffffffu)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (f->cooperative && bx % 32) return CUDA_ERROR_INVALID_VALUE;
+    operation o = {};
+    o.kind = operation::LAUNCH, o.kernel = f, o.grid = gx, o.block = bx;
+    o.params.assign((const unsigned char *)params[0], (const unsigned char *)params[0] + f->param_bytes);
+    return submit(stream, o);
+}
+
+CUresult cuGetErrorString(CUresult error, const char **text)
+{
+    static char buffer[64];
+    snprintf(buffer, sizeof buffer, "emulated CUDA error %d", (int)error);
+    *text = buffer;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamBeginCapture(CUstream stream, CUstreamCaptureMode mode)
+{
+    (void)mode;
+    if (stream->capturing) return CUDA_ERROR_ILLEGAL_STATE;
+    stream->capturing = true, stream->invalidated = false;
+    stream->recorded.clear();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph)
+{
+    if (!stream->capturing) return CUDA_ERROR_ILLEGAL_STATE;
+    stream->capturing = false;
+    *graph = NULL;
+    if (stream->invalidated) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    *graph = new CUgraph_st{stream->recorded};
+    stream->recorded.clear();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned long long flags)
+{
+    (void)flags;
+    *exec = new CUgraphExec_st{graph->ops};
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
+{
+    if (stream->capturing) return forbidden_while_capturing(stream);
+    for (const operation &o : exec->ops) perform(o);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphExecDestroy(CUgraphExec exec)
+{
+    delete exec;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphDestroy(CUgraph graph)
+{
+    delete graph;
+    return CUDA_SUCCESS;
+}
+
+// ---- cuBLAS ----
+
+struct cublasContext {
+    CUstream stream;
+    void *workspace;
+    cublasMath_t mode;
+};
+
+cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
+{
+    *handle = new cublasContext();
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+{
+    delete handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream)
+{
+    handle->stream = (CUstream)stream;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t bytes)
+{
+    if (!inside(device_memory, (uintptr_t)workspace, bytes)) return CUBLAS_STATUS_INVALID_VALUE;
+    handle->workspace = workspace;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+{
+    handle->mode = mode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+static cublasStatus_t gemm(cublasHandle_t h, int f64, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                           double alpha, const void *a, int lda, long long sa, const void *b, int ldb, long long sb,
+                           double beta, void *c, int ldc, long long sc, int batches)
+{
+    size_t element = f64 ? 8 : 4;
+    int a_rows = ta == CUBLAS_OP_N ? m : k, a_cols = ta == CUBLAS_OP_N ? k : m;
+    int b_rows = tb == CUBLAS_OP_N ? k : n, b_cols = tb == CUBLAS_OP_N ? n : k;
+    if (m < 0 || n < 0 || k < 0 || batches < 0 || lda < a_rows || ldb < b_rows || ldc < m)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    // every operand inside device memory (column-major: the last column ends the matrix)
+    size_t last = (size_t)(batches - 1);
+    if (batches && ((a_cols && !inside(device_memory, (uintptr_t)a, ((size_t)sa * last + (size_t)lda * (a_cols - 1) + a_rows) * element)) ||
+                    (b_cols && !inside(device_memory, (uintptr_t)b, ((size_t)sb * last + (size_t)ldb * (b_cols - 1) + b_rows) * element)) ||
+                    (n && !inside(device_memory, (uintptr_t)c, ((size_t)sc * last + (size_t)ldc * (n - 1) + m) * element)))) {
+        fprintf(stderr, "cuda emulator: a GEMM operand is not in device memory\n");
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    operation o = {};
+    o.kind = operation::GEMM, o.f64 = f64, o.ta = ta != CUBLAS_OP_N, o.tb = tb != CUBLAS_OP_N;
+    o.m = m, o.n = n, o.k = k, o.lda = lda, o.ldb = ldb, o.ldc = ldc, o.batches = batches;
+    o.sa = sa, o.sb = sb, o.sc = sc, o.alpha = alpha, o.beta = beta;
+    o.src = a, o.src2 = b, o.dst = c;
+    submit(h->stream, o);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                         int k, const float *alpha, const float *a, int lda, long long sa,
+                                         const float *b, int ldb, long long sb, const float *beta, float *c, int ldc,
+                                         long long sc, int batches)
+{
+    return gemm(h, 0, ta, tb, m, n, k, *alpha, a, lda, sa, b, ldb, sb, *beta, c, ldc, sc, batches);
+}
+
+cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                         int k, const double *alpha, const double *a, int lda, long long sa,
+                                         const double *b, int ldb, long long sb, const double *beta, double *c,
+                                         int ldc, long long sc, int batches)
+{
+    return gemm(h, 1, ta, tb, m, n, k, *alpha, a, lda, sa, b, ldb, sb, *beta, c, ldc, sc, batches);
+}
+
+} // extern "C"
