@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <unistd.h>
 #include <ucontext.h>
 #include <vector>
 
@@ -233,6 +234,16 @@ struct CUmod_st {
 
 static CUctx_st the_context;
 static CUmod_st the_module;
+static thread_local CUcontext current_context; // as the driver: per thread, none until set
+
+// Calls that need a context fail without one, as the driver's do.
+#define NEED_CONTEXT()                                                                         \
+    do {                                                                                       \
+        if (!current_context) {                                                                \
+            fprintf(stderr, "cuda emulator: %s without a current context\n", __func__);         \
+            return CUDA_ERROR_INVALID_CONTEXT;                                                 \
+        }                                                                                      \
+    } while (0)
 
 static void run_gemm(const operation &o)
 {
@@ -342,10 +353,16 @@ CUresult cuDevicePrimaryCtxRelease(CUdevice device)
     return CUDA_SUCCESS;
 }
 
-CUresult cuCtxSetCurrent(CUcontext ctx) { return ctx == &the_context ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT; }
+CUresult cuCtxSetCurrent(CUcontext ctx)
+{
+    if (ctx && ctx != &the_context) return CUDA_ERROR_INVALID_CONTEXT;
+    current_context = ctx;
+    return CUDA_SUCCESS;
+}
 
 CUresult cuStreamCreate(CUstream *stream, unsigned int flags)
 {
+    NEED_CONTEXT();
     (void)flags;
     *stream = new CUstream_st();
     streams.push_back(*stream);
@@ -354,6 +371,7 @@ CUresult cuStreamCreate(CUstream *stream, unsigned int flags)
 
 CUresult cuStreamDestroy(CUstream stream)
 {
+    NEED_CONTEXT();
     for (size_t i = 0; i < streams.size(); i++)
         if (streams[i] == stream) streams.erase(streams.begin() + (long)i);
     delete stream;
@@ -362,12 +380,14 @@ CUresult cuStreamDestroy(CUstream stream)
 
 CUresult cuStreamSynchronize(CUstream stream)
 {
+    NEED_CONTEXT();
     if (stream->capturing) return forbidden_while_capturing(stream);
     return CUDA_SUCCESS;
 }
 
 CUresult cuMemAlloc(CUdeviceptr *ptr, size_t bytes)
 {
+    NEED_CONTEXT();
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     void *p = aligned_alloc(256, (bytes + 255) / 256 * 256);
     if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
@@ -379,6 +399,7 @@ CUresult cuMemAlloc(CUdeviceptr *ptr, size_t bytes)
 
 CUresult cuMemFree(CUdeviceptr ptr)
 {
+    NEED_CONTEXT();
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (!device_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
     free((void *)(uintptr_t)ptr);
@@ -387,6 +408,7 @@ CUresult cuMemFree(CUdeviceptr ptr)
 
 CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned int flags)
 {
+    NEED_CONTEXT();
     (void)flags;
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     *ptr = malloc(bytes ? bytes : 1);
@@ -397,6 +419,7 @@ CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned int flags)
 
 CUresult cuMemFreeHost(void *ptr)
 {
+    NEED_CONTEXT();
     if (!pinned_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
     free(ptr);
     return CUDA_SUCCESS;
@@ -404,6 +427,7 @@ CUresult cuMemFreeHost(void *ptr)
 
 static CUresult copy(CUstream stream, void *dst, const void *src, size_t bytes, bool dst_device, bool src_device)
 {
+    NEED_CONTEXT();
     if (bytes == 0) return CUDA_SUCCESS;
     if ((dst_device && !inside(device_memory, (uintptr_t)dst, bytes)) ||
         (src_device && !inside(device_memory, (uintptr_t)src, bytes))) {
@@ -437,6 +461,7 @@ CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstr
 
 CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, CUstream stream)
 {
+    NEED_CONTEXT();
     if (n && !inside(device_memory, (uintptr_t)dst, n)) return CUDA_ERROR_INVALID_VALUE;
     operation o = {};
     o.kind = operation::SET, o.dst = (void *)(uintptr_t)dst, o.value = value, o.bytes = n;
@@ -445,6 +470,7 @@ CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, CUstrea
 
 CUresult cuModuleLoadData(CUmodule *module, const void *image)
 {
+    NEED_CONTEXT();
     (void)image;
     *module = &the_module;
     return CUDA_SUCCESS;
@@ -452,6 +478,7 @@ CUresult cuModuleLoadData(CUmodule *module, const void *image)
 
 CUresult cuModuleUnload(CUmodule module)
 {
+    NEED_CONTEXT();
     (void)module;
     return CUDA_SUCCESS;
 }
@@ -470,6 +497,7 @@ CUresult cuModuleGetFunction(CUfunction *f, CUmodule module, const char *name)
 CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, CUstream stream, void **params, void **extra)
 {
+    NEED_CONTEXT();
     (void)shared, (void)extra;
     if (gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > MAX_THREADS || gx == 0 || gx > 0x7fffffffu)
         return CUDA_ERROR_INVALID_VALUE;
@@ -490,6 +518,7 @@ CUresult cuGetErrorString(CUresult error, const char **text)
 
 CUresult cuStreamBeginCapture(CUstream stream, CUstreamCaptureMode mode)
 {
+    NEED_CONTEXT();
     (void)mode;
     if (stream->capturing) return CUDA_ERROR_ILLEGAL_STATE;
     stream->capturing = true, stream->invalidated = false;
@@ -517,6 +546,7 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned 
 
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
 {
+    NEED_CONTEXT();
     if (stream->capturing) return forbidden_while_capturing(stream);
     for (const operation &o : exec->ops) perform(o);
     return CUDA_SUCCESS;
@@ -524,6 +554,7 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
 
 CUresult cuGraphExecDestroy(CUgraphExec exec)
 {
+    NEED_CONTEXT();
     delete exec;
     return CUDA_SUCCESS;
 }
@@ -532,6 +563,17 @@ CUresult cuGraphDestroy(CUgraph graph)
 {
     delete graph;
     return CUDA_SUCCESS;
+}
+
+// GB_EMU_LEAKS=fail: device or pinned memory still allocated when the program ends is an error
+// (what compute-sanitizer --leak-check full reports on a GPU).
+__attribute__((destructor)) static void check_leaks(void)
+{
+    if (device_memory.empty() && pinned_memory.empty()) return;
+    fprintf(stderr, "cuda emulator: %zu device and %zu pinned allocations never freed\n", device_memory.size(),
+            pinned_memory.size());
+    const char *mode = getenv("GB_EMU_LEAKS");
+    if (mode && !strcmp(mode, "fail")) _exit(99);
 }
 
 // ---- cuBLAS ----

@@ -19,6 +19,7 @@ for test in "$build"/tests/engine/test_*; do
   fi
 done
 
+export GB_EMU_LEAKS=fail # device or pinned memory left allocated at exit fails a program
 "$build"/examples/seed_optimize > "$scratch/cpu.txt"
 GB_FORCE_DEVICE=cuda "$build"/examples/seed_optimize > "$scratch/cuda.txt"
 if cmp -s "$scratch/cpu.txt" "$scratch/cuda.txt"; then echo "cuda: seed_optimize: the CPU's 30-row table"

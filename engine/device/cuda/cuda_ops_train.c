@@ -42,7 +42,8 @@ static gb_status sparse_xent(const gb_kernel_args *k, const void *dy)
 {
     gb_cuda_session *cs = cuda_of(k);
     gb_cu_rows p = rows_of(k->in[0], k->out->data);
-    if (p.cols == 0 && p.rows) return gb_fail(GB_EINVAL, "no classes");
+    p.rows = k->in[0]->shape.dim[0]; /* [N, classes]: N even when there are no classes */
+    if (p.cols == 0 && p.rows) return gb_fail(GB_EINVAL, "no classes: the logits are [%lld, 0]", (long long)p.rows);
     p.labels = k->in[1]->data, p.labels_dtype = (int32_t)k->in[1]->dtype;
     p.dy = dy;
     p.error = cs->error, p.node_id = k->node->id;
@@ -128,8 +129,8 @@ gb_status gb_cuda_assign_add_forward(const gb_kernel_args *k)
     if (!gb_session_is_initialized(k->session, k->node->attr.variable))
         return gb_fail(GB_ESTATE, "variable %s is updated before it is initialised", k->node->attr.variable->name);
     if (k->out->dtype == GB_BOOL) return gb_fail(GB_EINVAL, "cannot add to a bool variable");
-    gb_cu_fill p = {.y = k->out->data, .x = k->in[0]->data, .n = elements(k->out), .dtype = (int32_t)k->out->dtype,
-                    .add = 1};
+    gb_cu_fill p = {.y = k->out->data, .x = k->in[0]->data, .error = cs->error, .n = elements(k->out),
+                    .dtype = (int32_t)k->out->dtype, .add = 1};
     if (p.n == 0) return GB_OK;
     return gb_cuda_launch(cs, GB_KERNEL_FILL, gb_cuda_grid(cs, p.n), THREADS, &p);
 }
@@ -169,7 +170,8 @@ static gb_status slot(const gb_kernel_args *k, const gb_node *v, void **out)
 static gb_status apply(const gb_kernel_args *k, int32_t kind, int slots)
 {
     const gb_attrs *a = &k->node->attr;
-    gb_cu_apply p = {.var = k->out->data, .grad = k->in[1]->data, .lr = k->in[0]->data, .n = elements(k->out),
+    gb_cu_apply p = {.var = k->out->data, .error = gb_session_cuda(k->session)->error, .grad = k->in[1]->data,
+                     .lr = k->in[0]->data, .n = elements(k->out),
                      .alpha = a->alpha, .beta = a->beta, .epsilon = a->epsilon, .delta = a->delta, .kind = kind,
                      .dtype = (int32_t)k->out->dtype, .flag = a->flag};
     void *storage[4] = {NULL, NULL, NULL, NULL}, *var = NULL;

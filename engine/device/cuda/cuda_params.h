@@ -131,6 +131,7 @@ typedef struct gb_cu_schedule {
 typedef struct gb_cu_fill {
     void *y;
     const void *x; /* assign_add: the addend */
+    const gb_cuda_error_word *error; /* assign_add: skipped when an earlier kernel of the run failed */
     int64_t n;
     double value;
     int32_t dtype, add;
@@ -140,6 +141,8 @@ typedef struct gb_cu_fill {
  * device scalar of the variable's dtype; beta powers (Adam) are the slot variables' storage. */
 typedef struct gb_cu_apply {
     void *var, *slot0, *slot1;
+    const gb_cuda_error_word *error; /* skipped when an earlier kernel of the run failed (bad labels),
+                                      * as the CPU stops before the updates */
     const void *beta1_power, *beta2_power;
     const void *grad, *lr;
     int64_t n;

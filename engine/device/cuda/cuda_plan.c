@@ -25,6 +25,7 @@ enum { ALIGN = 256, MAX_INPUTS = 16 };
 
 typedef struct cuda_plan {
     const gb_cuda_api *api;
+    CUcontext context;         /* made current to free, whichever thread frees the plan */
     CUdeviceptr arena;
     CUdeviceptr *buffers;      /* by buffer index */
     CUdeviceptr *feed_buffers; /* by feed index */
@@ -40,6 +41,7 @@ typedef struct cuda_plan {
     int capture_failed;
     int log; /* GB_CUDA_LOG set: say which ops fall back to the host and when plans are captured */
     CUgraphExec graph;
+    int graph_tf32; /* the cuBLAS math mode the graph was captured with (it is baked in) */
 } cuda_plan;
 
 static CUdeviceptr dptr(const void *p) { return (CUdeviceptr)(uintptr_t)p; }
@@ -50,6 +52,7 @@ void gb_cuda_plan_state_free(void *state)
     cuda_plan *cp = state;
     if (!cp) return;
     const gb_cuda_api *api = cp->api;
+    api->cuCtxSetCurrent(cp->context);
     if (cp->graph) api->cuGraphExecDestroy(cp->graph);
     if (cp->arena) api->cuMemFree(cp->arena);
     for (size_t i = 0; cp->staging && i < cp->n_feeds; i++)
@@ -88,6 +91,7 @@ static gb_status prepare(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, 
     cuda_plan *cp = calloc(1, sizeof *cp);
     if (!cp) return gb_fail(GB_ENOMEM, "CUDA: out of memory");
     cp->api = api;
+    cp->context = cs->context;
     cp->n_nodes = p->node_count;
     cp->n_fetches = n_fetches;
     cp->n_feeds = n_feeds;
@@ -200,7 +204,9 @@ static gb_status run_on_host(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_s
     size_t out_bytes = gb_plan_value_bytes(out);
     gb_tensor host_out = *out;
     if (n->op->output_is_variable) {
-        host_out.data = gb_session_variable_storage(s, n->is_variable ? n : n->attr.variable)->data;
+        gb_tensor *mirror = gb_session_variable_storage(s, n->is_variable ? n : n->attr.variable);
+        if (!mirror) return gb_fail(GB_ENOMEM, "no memory for the variable %s updates", n->name);
+        host_out.data = mirror->data;
     } else if (n->op->aliases_input) {
         host_out.data = host_in[0].data;
     } else {
@@ -378,14 +384,23 @@ static gb_status capture(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sessi
 {
     const gb_cuda_api *api = cs->api;
     gb_status st = gb_cuda_check(api->cuStreamBeginCapture(cs->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "begin capture");
-    if (st != GB_OK) return st;
+    if (st != GB_OK) {
+        cp->capture_failed = 1;
+        return st;
+    }
+    cs->run_dependent = 0;
     gb_status work = copy_in(cp, cs, n_feeds);
     if (work == GB_OK) work = run_nodes(cp, p, s, cs, feeds, n_feeds, NULL, NULL, 0);
     if (work == GB_OK) work = copy_out(cp, p, cs, fetches, n_fetches);
+    if (work == GB_OK && cs->run_dependent) { /* a launch baked in this run's count: replays would repeat it */
+        cp->all_on_device = 0;
+        work = gb_fail(GB_ESTATE, "the plan depends on the run count");
+    }
     CUgraph graph = NULL;
     st = gb_cuda_check(api->cuStreamEndCapture(cs->stream, &graph), "end capture");
     if (work == GB_OK && st == GB_OK) st = gb_cuda_check(api->cuGraphInstantiateWithFlags(&cp->graph, graph, 0), "instantiate");
     if (graph) api->cuGraphDestroy(graph);
+    cp->graph_tf32 = cs->tf32;
     if (work != GB_OK || st != GB_OK) {
         if (cp->log) fprintf(stderr, "gradboard CUDA: capturing a plan of %zu nodes failed: %s\n", p->n_order, gb_errmsg());
         cp->graph = NULL;
@@ -412,6 +427,10 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         p->values[feeds[i].node->id].data = vptr(cp->feed_buffers[i]);
         if (cp->feed_bytes[i]) memcpy(cp->staging[i], feeds[i].value->data, cp->feed_bytes[i]);
     }
+    if (cp->graph && cp->graph_tf32 != cs->tf32) { /* the math mode changed: capture again */
+        cs->api->cuGraphExecDestroy(cp->graph);
+        cp->graph = NULL;
+    }
     int replayable = cp->all_on_device && !cp->capture_failed && !stats && !check_numerics && cp->eager_runs > 0;
     if (replayable && !cp->graph) {
         st = capture(cp, p, s, cs, feeds, n_feeds, fetches, n_fetches);
@@ -428,7 +447,7 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         if (cs->run_dependent && cp->all_on_device && cp->log)
             fprintf(stderr, "gradboard CUDA: a plan of %zu nodes depends on the run count: not captured\n", p->n_order);
         if (cs->run_dependent) cp->all_on_device = 0; /* e.g. dropout counting runs: never captured */
-        cp->eager_runs++;
+        if (st == GB_OK) cp->eager_runs++; /* a failed run may not have placed every constant yet */
     }
     gb_status synced = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "finishing the run");
     if (st == GB_OK) st = synced;

@@ -69,6 +69,7 @@ extern "C" __global__ void gb_k_schedule(const gb_cu_schedule p)
 // The updates of engine/optim_apply.c, same formulas and the same order of operations.
 template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
 {
+    if (p.error && p.error->node_plus_one) return;
     T *w = (T *)p.var, *s0 = (T *)p.slot0, *s1 = (T *)p.slot1;
     const T *g = (const T *)p.grad;
     T lr = *(const T *)p.lr;
