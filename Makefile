@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 PYTHON := $(CURDIR)/.venv/bin/python
 CMAKE_ARGS ?=
 
-.PHONY: all deps venv configure build test demo bench sanitize fuzz clean
+.PHONY: all deps venv configure build test demo bench sanitize fuzz check-no-cuda clean
 
 all: build
 
@@ -49,6 +49,14 @@ fuzz:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@bash tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
+# A build without the CUDA backend (a machine without the toolkit): it compiles, the engine's
+# tests pass, and asking for GB_CUDA says the build has none. CI runs it.
+check-no-cuda: deps
+	cmake -S . -B build-nocuda -DGB_CUDA=OFF -DGB_PYTHON=$(PYTHON) $(CMAKE_ARGS) > /dev/null
+	cmake --build build-nocuda -j $(JOBS) --target test_cuda_device test_cuda_ops test_gradcheck test_seeds seed_optimize
+	build-nocuda/tests/engine/test_cuda_device && build-nocuda/tests/engine/test_gradcheck && \
+	  build-nocuda/tests/engine/test_seeds && build-nocuda/tests/engine/test_cuda_ops
+
 # DEMO_SERVE=0: train and summarise without serving TensorBoard (the demo test uses it).
 demo: venv build
 	@bash tools/demo.sh $(BUILD) $(PYTHON)
@@ -57,4 +65,4 @@ bench: venv build
 	@bash tools/bench/run.sh $(BUILD) $(PYTHON)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-nocuda
