@@ -33,13 +33,14 @@ test: venv build
 	@set -o pipefail; ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) | tee $(BUILD)/ctest.log; \
 	  status=$$?; echo; grep -E "tests passed|tests failed" $(BUILD)/ctest.log | tail -1; exit $$status
 
-# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, built with clang.
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, built with clang, and
+# the CUDA backend's host side on the emulator (ctest cuda_emulated) where the toolkit is installed.
 sanitize:
 	@bash tools/deps.sh clang libclang-rt-dev
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DGB_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_BUILD) -L unit --output-on-failure -j $(JOBS) | tee $(ASAN_BUILD)/ctest.log; \
+	  ctest --test-dir $(ASAN_BUILD) -L 'unit|cuda' --output-on-failure -j $(JOBS) | tee $(ASAN_BUILD)/ctest.log; \
 	  status=$$?; echo; grep -E "tests passed|tests failed" $(ASAN_BUILD)/ctest.log | tail -1; exit $$status
 
 # libFuzzer on every reader (tests/fuzz), FUZZ_SECONDS per target, FUZZ_JOBS targets at a time.
