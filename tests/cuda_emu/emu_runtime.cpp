@@ -68,7 +68,7 @@ static CUfunc_st kernels[] = {
     KERNEL(gb_k_binary, gb_cu_binary, 0),        KERNEL(gb_k_broadcast, gb_cu_broadcast, 0),
     KERNEL(gb_k_bias_act, gb_cu_bias_act, 0),    KERNEL(gb_k_act_grad, gb_cu_act_grad, 0),
     KERNEL(gb_k_fill, gb_cu_fill, 0),            KERNEL(gb_k_reduce_rows, gb_cu_reduce, 1),
-    KERNEL(gb_k_reduce_columns, gb_cu_reduce, 0), KERNEL(gb_k_softmax, gb_cu_rows, 1),
+    KERNEL(gb_k_reduce_columns, gb_cu_reduce, 1), KERNEL(gb_k_softmax, gb_cu_rows, 1),
     KERNEL(gb_k_sparse_xent, gb_cu_rows, 1),     KERNEL(gb_k_dense_xent, gb_cu_rows, 1),
     KERNEL(gb_k_argmax, gb_cu_index, 0),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
     KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),
@@ -540,6 +540,15 @@ CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph)
 CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned long long flags)
 {
     (void)flags;
+    if (getenv("GB_EMU_TRACE")) { // what a replay will launch
+        size_t launches = 0, copies = 0, gemms = 0;
+        for (const operation &o : graph->ops) {
+            launches += o.kind == operation::LAUNCH;
+            copies += o.kind == operation::COPY || o.kind == operation::SET;
+            gemms += o.kind == operation::GEMM;
+        }
+        fprintf(stderr, "cuda emulator: a graph of %zu kernels, %zu GEMMs, %zu copies and sets\n", launches, gemms, copies);
+    }
     *exec = new CUgraphExec_st{graph->ops};
     return CUDA_SUCCESS;
 }

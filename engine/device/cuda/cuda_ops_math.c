@@ -100,7 +100,8 @@ static gb_status reduce_into(gb_cuda_session *cs, const gb_tensor *x, const gb_s
         int64_t grid = p.outputs < 65535 * 16 ? p.outputs : 65535 * 16;
         return gb_cuda_launch(cs, GB_KERNEL_REDUCE_ROWS, (unsigned)grid, THREADS, &p);
     }
-    return gb_cuda_launch(cs, GB_KERNEL_REDUCE_COLUMNS, gb_cuda_grid(cs, p.outputs), THREADS, &p);
+    int64_t tiles = (p.outputs + 31) / 32, most = (int64_t)cs->sm_count * 32;
+    return gb_cuda_launch(cs, GB_KERNEL_REDUCE_COLUMNS, (unsigned)(tiles < most ? tiles : most), THREADS, &p);
 }
 
 gb_status gb_cuda_reduce_forward(const gb_kernel_args *k)

@@ -1,7 +1,7 @@
 // Reductions (sum, mean, max over axes; the sums that undo broadcasting). Two shapes of work:
 // when the innermost axis is reduced, one block cooperates on each output (reads along rows are
-// coalesced); otherwise one thread per output walks the reduced elements (neighbouring threads
-// read neighbouring columns, as in the bias gradient [rows, cols] -> [cols]).
+// coalesced); otherwise a warp takes 32 neighbouring outputs and the block's warps share out the
+// reduced elements (the bias gradient [rows, cols] -> [cols]).
 #pragma once
 
 #include "common.cuh"
@@ -43,16 +43,33 @@ template <typename T> __device__ inline void gb_reduce_rows(const gb_cu_reduce &
     }
 }
 
+// Column tiles: the 32 lanes of a warp take 32 neighbouring outputs (coalesced reads along a row);
+// the block's 8 warps take every 8th reduced element each, and warp 0 adds their 8 partial
+// results in a fixed order. A bias gradient [8192, 8192] -> [8192] so keeps 256 blocks busy
+// instead of 8192 lone threads walking 8192 rows each.
+enum { GB_COLUMN_SLICES = GB_REDUCE_THREADS / 32 };
+
 template <typename T> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
 {
+    __shared__ T partial[GB_COLUMN_SLICES][32];
     const T *x = (const T *)p.x;
-    GB_GRID_LOOP(o, p.outputs)
-    {
-        int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
+    int lane = threadIdx.x % 32, slice = threadIdx.x / 32;
+    for (int64_t tile = blockIdx.x; tile * 32 < p.outputs; tile += gridDim.x) {
+        int64_t o = tile * 32 + lane;
         T acc = gb_reduce_identity<T>(p.kind);
-        for (int64_t r = 0; r < p.per_output; r++)
-            acc = gb_reduce_combine<T>(p.kind, acc, x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
-        ((T *)p.y)[o] = p.kind == GB_REDUCE_MAX ? acc : (T)(acc * p.scale);
+        if (o < p.outputs) {
+            int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
+            for (int64_t r = slice; r < p.per_output; r += GB_COLUMN_SLICES)
+                acc = gb_reduce_combine<T>(p.kind, acc, x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+        }
+        partial[slice][lane] = acc;
+        __syncthreads();
+        if (slice == 0 && o < p.outputs) {
+            T v = partial[0][lane];
+            for (int s = 1; s < GB_COLUMN_SLICES; s++) v = gb_reduce_combine<T>(p.kind, v, partial[s][lane]);
+            ((T *)p.y)[o] = p.kind == GB_REDUCE_MAX ? v : (T)(v * p.scale);
+        }
+        __syncthreads();
     }
 }
 
