@@ -337,15 +337,14 @@ done:
 
 size_t gb_plan_node_count(const gb_plan *p) { return p->n_order; }
 
-static double micros_since(const struct timespec *t0)
+double gb_plan_micros_since(const struct timespec *t0)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) * 1e6 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-3;
 }
 
-/* The first element of t that is NaN or infinite, or -1 (integer tensors: always -1). */
-static int64_t first_non_finite(const gb_tensor *t)
+int64_t gb_plan_first_non_finite(const gb_tensor *t)
 {
     if (!t->data || (t->dtype != GB_F32 && t->dtype != GB_F64)) return -1;
     int64_t n = gb_shape_elements(&t->shape);
@@ -361,13 +360,31 @@ static int64_t first_non_finite(const gb_tensor *t)
     return -1;
 }
 
-static gb_status numeric_error(const char *what, const gb_node *n, const gb_tensor *t, int64_t at)
+gb_status gb_plan_numeric_error(const char *what, const gb_node *n, const gb_tensor *t, int64_t at)
 {
     double v = t->dtype == GB_F32 ? ((const float *)t->data)[at] : ((const double *)t->data)[at];
     char shape[96];
     return gb_fail(GB_ENUMERIC, "check_numerics: %s %s (%s) %s %s at element %lld of its %s output", what, n->name,
                    n->op->type, n->is_variable ? "holds" : "produced", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf",
                    (long long)at, gb_shape_format(&t->shape, shape, sizeof shape));
+}
+
+void gb_plan_record_stats(const gb_plan *p, gb_node_stats *ns, const gb_node *n, double start, double end,
+                          const gb_tensor *out)
+{
+    ns->node = n;
+    ns->start_micros = start;
+    ns->duration_micros = end - start;
+    ns->output_bytes = gb_plan_value_bytes(out);
+    ns->shape = out->shape;
+    ns->fresh_buffer = p->buffer_of[n->id] != NO_BUFFER;
+}
+
+gb_status gb_plan_node_error(gb_status st, const gb_node *n)
+{
+    char message[1024];
+    snprintf(message, sizeof message, "%s", gb_errmsg());
+    return gb_fail(st, "%s (%s): %s", n->name, n->op->type, message);
 }
 
 gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node_stats *stats,
@@ -381,8 +398,8 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
     for (size_t i = 0; i < n_feeds; i++) p->values[feeds[i].node->id].data = feeds[i].value->data;
     for (size_t i = 0; i < n_feeds && check_numerics; i++) {
         const gb_tensor *t = &p->values[feeds[i].node->id];
-        int64_t at = first_non_finite(t);
-        if (at >= 0) return numeric_error("the value fed to", feeds[i].node, t, at);
+        int64_t at = gb_plan_first_non_finite(t);
+        if (at >= 0) return gb_plan_numeric_error("the value fed to", feeds[i].node, t, at);
     }
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *n = p->order[k];
@@ -403,28 +420,16 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
             out->data = buffer == NO_BUFFER ? NULL : p->buffers[buffer];
         }
         gb_kernel_args args = {n, p->inputs, out, s};
-        double start = stats ? micros_since(&t0) : 0;
+        double start = stats ? gb_plan_micros_since(&t0) : 0;
         const gb_node *add = p->fused_add[n->id];
         gb_status st = add ? gb_bias_activation_forward(n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out)
                            : n->op->forward(&args);
-        if (stats) {
-            gb_node_stats *ns = &stats[(*n_stats)++];
-            ns->node = n;
-            ns->start_micros = start;
-            ns->duration_micros = micros_since(&t0) - start;
-            ns->output_bytes = gb_plan_value_bytes(out);
-            ns->shape = out->shape;
-            ns->fresh_buffer = p->buffer_of[n->id] != NO_BUFFER;
-        }
-        if (st != GB_OK) {
-            char message[1024];
-            snprintf(message, sizeof message, "%s", gb_errmsg());
-            return gb_fail(st, "%s (%s): %s", n->name, n->op->type, message);
-        }
+        if (stats) gb_plan_record_stats(p, &stats[(*n_stats)++], n, start, gb_plan_micros_since(&t0), out);
+        if (st != GB_OK) return gb_plan_node_error(st, n);
         if (check_numerics) {
             /* every earlier output was finite, so this op made the NaN from finite inputs */
-            int64_t at = first_non_finite(out);
-            if (at >= 0) return numeric_error(n->is_variable ? "variable" : "op", n, out, at);
+            int64_t at = gb_plan_first_non_finite(out);
+            if (at >= 0) return gb_plan_numeric_error(n->is_variable ? "variable" : "op", n, out, at);
         }
     }
     return GB_OK;

@@ -3,6 +3,8 @@
 #ifndef GB_ENGINE_PLAN_IMPL_H
 #define GB_ENGINE_PLAN_IMPL_H
 
+#include <time.h>
+
 #include "internal/plan.h"
 
 enum { NO_BUFFER = -1 };
@@ -30,5 +32,24 @@ struct gb_plan {
 
 /* Bytes of a value's data at its run-time shape. */
 size_t gb_plan_value_bytes(const gb_tensor *t);
+
+/* ---- shared by the executors ---- */
+
+/* Microseconds since t0 (CLOCK_MONOTONIC). */
+double gb_plan_micros_since(const struct timespec *t0);
+
+/* Fills one node's stats: its time [start, end) in microseconds and its output. */
+void gb_plan_record_stats(const gb_plan *p, gb_node_stats *ns, const gb_node *n, double start, double end,
+                          const gb_tensor *out);
+
+/* The first element of t (host memory) that is NaN or infinite, or -1 (integer tensors: -1). */
+int64_t gb_plan_first_non_finite(const gb_tensor *t);
+
+/* check_numerics' GB_ENUMERIC: `what` ("op", "variable", "the value fed to") n made or holds a
+ * NaN or infinity at element `at` of t (host memory). */
+gb_status gb_plan_numeric_error(const char *what, const gb_node *n, const gb_tensor *t, int64_t at);
+
+/* A node's failure: the current message prefixed with "<name> (<type>): ". */
+gb_status gb_plan_node_error(gb_status st, const gb_node *n);
 
 #endif

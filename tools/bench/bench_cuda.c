@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_mlp.h"
 #include "bench_util.h"
 #include "gradboard/engine.h"
 
@@ -56,18 +57,7 @@ static double mlp_step(const int *widths, int layers, int batch, gb_optimizer op
     for (int i = 0; i < batch; i++) ((int32_t *)gb_tensor_data(yv))[i] = i % widths[layers];
     gb_node *x = gb_variable_ex(g, "x", GB_F32, gb_dims(2, batch, widths[0]), gb_init_values(xv), 0);
     gb_node *y = gb_variable_ex(g, "y", GB_I32, gb_dims(1, batch), gb_init_values(yv), 0);
-    gb_node *h = x;
-    for (int l = 1; l <= layers; l++) {
-        char scope[16];
-        snprintf(scope, sizeof scope, "dense%d", l);
-        gb_scope_push(g, scope);
-        gb_node *w = gb_variable(g, "kernel", GB_F32, gb_dims(2, widths[l - 1], widths[l]), gb_init_glorot_uniform((uint64_t)l));
-        gb_node *b = gb_variable(g, "bias", GB_F32, gb_dims(1, widths[l]), gb_init_zeros());
-        h = gb_add(g, gb_matmul(g, h, w, 0, 0), b);
-        if (l < layers) h = gb_relu(g, h);
-        gb_scope_pop(g);
-    }
-    gb_node *loss = gb_reduce_mean(g, gb_sparse_softmax_cross_entropy(g, h, y), GB_ALL_AXES, 0);
+    gb_node *loss = bench_mlp_loss(g, x, y, widths, layers);
     gb_node *train = gb_minimize(g, opt, loss, NULL, 0);
     gb_node *init = gb_global_variables_initializer(g);
     check(gb_graph_status(g), gb_graph_errmsg(g));

@@ -252,32 +252,20 @@ static gb_status place(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session
     return GB_OK;
 }
 
-static double micros_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e6 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-3;
-}
-
+/* check_numerics on the GPU: the value copied back and scanned. */
 static gb_status numeric_check(cuda_plan *cp, gb_cuda_session *cs, const gb_node *n, const gb_tensor *v, const char *what)
 {
     if (v->dtype != GB_F32 && v->dtype != GB_F64) return GB_OK;
     size_t bytes = gb_plan_value_bytes(v);
-    void *h = host_copy(cp, n->id, bytes);
-    if (!h) return gb_fail(GB_ENOMEM, "CUDA: no pinned memory for check_numerics");
-    gb_status st = bytes ? gb_cuda_check(cs->api->cuMemcpyDtoHAsync(h, dptr(v->data), bytes, cs->stream), n->name) : GB_OK;
+    gb_tensor host = *v;
+    host.data = host_copy(cp, n->id, bytes);
+    if (!host.data) return gb_fail(GB_ENOMEM, "CUDA: no pinned memory for check_numerics");
+    gb_status st = bytes ? gb_cuda_check(cs->api->cuMemcpyDtoHAsync(host.data, dptr(v->data), bytes, cs->stream), n->name)
+                         : GB_OK;
     if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), n->name);
     if (st != GB_OK) return st;
-    int64_t count = gb_shape_elements(&v->shape);
-    for (int64_t i = 0; i < count; i++) {
-        double x = v->dtype == GB_F32 ? ((const float *)h)[i] : ((const double *)h)[i];
-        if (isfinite(x)) continue;
-        char shape[96];
-        return gb_fail(GB_ENUMERIC, "check_numerics: %s %s (%s) %s %s at element %lld of its %s output", what, n->name,
-                       n->op->type, n->is_variable ? "holds" : "produced", isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf",
-                       (long long)i, gb_shape_format(&v->shape, shape, sizeof shape));
-    }
-    return GB_OK;
+    int64_t at = gb_plan_first_non_finite(&host);
+    return at < 0 ? GB_OK : gb_plan_numeric_error(what, n, &host, at);
 }
 
 /* Enqueues every node (or, on the host, runs the fallbacks) in order. */
@@ -301,7 +289,7 @@ static gb_status run_nodes(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_ses
         if (fed) continue;
         for (size_t i = 0; i < n->n_inputs; i++) p->inputs[i] = &p->values[n->inputs[i]->id];
         gb_status st = place(cp, p, s, cs, n, out);
-        double start = stats ? micros_since(&t0) : 0;
+        double start = stats ? gb_plan_micros_since(&t0) : 0;
         const gb_node *add = p->fused_add[n->id];
         if (st != GB_OK) {
         } else if (add) {
@@ -316,19 +304,9 @@ static gb_status run_nodes(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_ses
         }
         if (st == GB_OK && stats) {
             st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), n->name);
-            gb_node_stats *ns = &stats[(*n_stats)++];
-            ns->node = n;
-            ns->start_micros = start;
-            ns->duration_micros = micros_since(&t0) - start;
-            ns->output_bytes = gb_plan_value_bytes(out);
-            ns->shape = out->shape;
-            ns->fresh_buffer = p->buffer_of[n->id] != NO_BUFFER;
+            gb_plan_record_stats(p, &stats[(*n_stats)++], n, start, gb_plan_micros_since(&t0), out);
         }
-        if (st != GB_OK) {
-            char message[1024];
-            snprintf(message, sizeof message, "%s", gb_errmsg());
-            return gb_fail(st, "%s (%s): %s", n->name, n->op->type, message);
-        }
+        if (st != GB_OK) return gb_plan_node_error(st, n);
         if (check_numerics) {
             st = numeric_check(cp, cs, n, out, n->is_variable ? "variable" : "op");
             if (st != GB_OK) return st;
