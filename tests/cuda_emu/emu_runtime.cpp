@@ -574,6 +574,9 @@ CUresult cuGraphDestroy(CUgraph graph)
     return CUDA_SUCCESS;
 }
 
+// For tests: device and pinned allocations alive now (the emulator's own query; no driver has it).
+size_t gb_emu_live_allocations(void) { return device_memory.size() + pinned_memory.size(); }
+
 // GB_EMU_LEAKS=fail: device or pinned memory still allocated when the program ends is an error
 // (what compute-sanitizer --leak-check full reports on a GPU).
 __attribute__((destructor)) static void check_leaks(void)

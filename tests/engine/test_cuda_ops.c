@@ -486,3 +486,59 @@ Test(cuda_ops, dropout_counting_runs_draws_a_new_mask_every_run)
     gb_session_free(s[1]);
     gb_graph_free(g);
 }
+
+/* A session made and run on one thread and freed on another gives every device and pinned
+ * allocation back (the driver needs the context current on the freeing thread). Counted through
+ * the emulator's gb_emu_live_allocations; on a real GPU compute-sanitizer --leak-check does it. */
+#include <dlfcn.h>
+#include <pthread.h>
+
+typedef struct trained {
+    gb_graph *g;
+    gb_session *s;
+} trained;
+
+static void *train_on_a_thread(void *arg)
+{
+    trained *t = arg;
+    t->g = gb_graph_new();
+    gb_node *x = gb_placeholder(t->g, "x", GB_F32, S(2, -1, 5));
+    gb_node *w = gb_variable(t->g, "w", GB_F32, S(2, 5, 2), gb_init_glorot_uniform(1));
+    gb_node *loss = gb_reduce_mean(t->g, gb_square(t->g, gb_matmul(t->g, x, w, 0, 0)), GB_ALL_AXES, 0);
+    gb_node *train = gb_minimize(t->g, gb_adam(0.1), loss, NULL, 0);
+    gb_node *init = gb_global_variables_initializer(t->g);
+    gb_tensor *xv = gb_tensor_new(GB_F32, S(2, 4, 5));
+    gb_feed feed = {x, xv};
+    t->s = gb_session_new(t->g, GB_CUDA);
+    cr_assert_eq(gb_session_run(t->s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    for (int i = 0; i < 4; i++) cr_assert_eq(gb_session_run(t->s, &feed, 1, &train, 1, NULL), GB_OK, "%s", gb_errmsg());
+    gb_tensor_free(xv);
+    return NULL;
+}
+
+static void *free_on_a_thread(void *arg)
+{
+    trained *t = arg;
+    cr_assert_not_null(gb_session_variable(t->s, gb_graph_find(t->g, "w")), "%s", gb_errmsg());
+    gb_session_free(t->s);
+    return NULL;
+}
+
+Test(cuda_ops, a_session_freed_on_another_thread_leaves_nothing_allocated)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    size_t (*live)(void) = driver ? (size_t(*)(void))dlsym(driver, "gb_emu_live_allocations") : NULL;
+    if (!live) cr_skip_test("counting allocations needs the emulator (on a GPU: compute-sanitizer --leak-check full)");
+    size_t before = live();
+    trained t = {0};
+    pthread_t a, b;
+    pthread_create(&a, NULL, train_on_a_thread, &t);
+    pthread_join(a, NULL);
+    cr_assert_gt(live(), before, "the session allocated on the device");
+    pthread_create(&b, NULL, free_on_a_thread, &t);
+    pthread_join(b, NULL);
+    cr_assert_eq(live(), before, "%zu allocations left after gb_session_free", live() - before);
+    gb_graph_free(t.g);
+    dlclose(driver);
+}
