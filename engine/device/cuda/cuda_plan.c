@@ -342,11 +342,10 @@ static gb_status copy_out(cuda_plan *cp, gb_plan *p, gb_cuda_session *cs, gb_nod
 }
 
 /* After the stream is done: a kernel's recorded failure (bad labels) becomes the run's error. */
-static gb_status kernel_error(gb_plan *p, gb_session *s, gb_cuda_session *cs)
+static gb_status kernel_error(gb_plan *p, gb_cuda_session *cs)
 {
     gb_cuda_error_word e = *cs->error_host;
     if (!e.node_plus_one) return GB_OK;
-    (void)s;
     const gb_node *n = NULL;
     for (size_t k = 0; k < p->n_order && !n; k++)
         if (p->order[k]->id == e.node_plus_one - 1) n = p->order[k];
@@ -429,15 +428,13 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
     }
     gb_status synced = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "finishing the run");
     if (st == GB_OK) st = synced;
-    if (st == GB_OK) st = kernel_error(p, s, cs);
+    if (st == GB_OK) st = kernel_error(p, cs);
     return st;
 }
 
 void gb_cuda_outputs(gb_plan *p, gb_node *const *fetches, size_t n_fetches, const gb_tensor **outputs)
 {
+    (void)fetches; /* the plan holds its fetches' host copies in order */
     cuda_plan *cp = p->device_state;
-    for (size_t i = 0; i < n_fetches; i++) {
-        (void)fetches;
-        outputs[i] = cp && gb_dtype_size(cp->fetched[i].dtype) ? &cp->fetched[i] : NULL;
-    }
+    for (size_t i = 0; i < n_fetches; i++) outputs[i] = cp && gb_dtype_size(cp->fetched[i].dtype) ? &cp->fetched[i] : NULL;
 }
