@@ -9,6 +9,9 @@
 // and synchronising, allocating or freeing is an error that invalidates the capture; fresh
 // device memory is filled with NaN bytes, so reading it before writing shows.
 //
+// Like the driver, the emulator is thread-safe: every entry point holds one lock, so host threads
+// take turns (kernels included) and a capture forbids only what its mode forbids.
+//
 // Kernels run block by block; a block's threads are fibers (ucontext) that switch at
 // __syncthreads and at warp shuffles. Kernels without either run thread by thread.
 #include <cublas_v2.h>
@@ -19,6 +22,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <unistd.h>
 #include <ucontext.h>
 #include <vector>
@@ -48,6 +53,9 @@ void gb_k_dropout(gb_cu_dropout);
 void gb_k_schedule(gb_cu_schedule);
 void gb_k_apply(gb_cu_apply);
 }
+
+static std::recursive_mutex emu_lock;
+#define EMU_ENTRY() std::lock_guard<std::recursive_mutex> emu_guard(emu_lock)
 
 // ---- kernels by name ----
 
@@ -223,6 +231,8 @@ struct CUgraphExec_st {
 };
 struct CUstream_st {
     bool capturing, invalidated;
+    CUstreamCaptureMode mode;
+    std::thread::id capturer;
     std::vector<operation> recorded;
 };
 struct CUctx_st {
@@ -288,10 +298,17 @@ static CUresult forbidden_while_capturing(CUstream stream)
 
 static std::vector<CUstream> streams;
 
+// Allocating and freeing are "unsafe" during a capture: on the capturing thread unless the
+// capture is relaxed, and on every thread while a global-mode capture is under way.
 static CUresult check_no_capture(void)
 {
-    for (CUstream s : streams)
-        if (s->capturing) return forbidden_while_capturing(s);
+    std::thread::id me = std::this_thread::get_id();
+    for (CUstream s : streams) {
+        if (!s->capturing) continue;
+        bool forbidden = s->capturer == me ? s->mode != CU_STREAM_CAPTURE_MODE_RELAXED
+                                           : s->mode == CU_STREAM_CAPTURE_MODE_GLOBAL;
+        if (forbidden) return forbidden_while_capturing(s);
+    }
     return CUDA_SUCCESS;
 }
 
@@ -299,30 +316,35 @@ extern "C" {
 
 CUresult cuInit(unsigned int flags)
 {
+    EMU_ENTRY();
     (void)flags;
     return CUDA_SUCCESS;
 }
 
 CUresult cuDriverGetVersion(int *version)
 {
+    EMU_ENTRY();
     *version = 13000;
     return CUDA_SUCCESS;
 }
 
 CUresult cuDeviceGetCount(int *count)
 {
+    EMU_ENTRY();
     *count = getenv("GB_EMU_NO_DEVICE") ? 0 : 1;
     return CUDA_SUCCESS;
 }
 
 CUresult cuDeviceGet(CUdevice *device, int ordinal)
 {
+    EMU_ENTRY();
     *device = ordinal;
     return CUDA_SUCCESS;
 }
 
 CUresult cuDeviceGetName(char *name, int len, CUdevice device)
 {
+    EMU_ENTRY();
     (void)device;
     snprintf(name, (size_t)len, "gradboard CUDA emulator");
     return CUDA_SUCCESS;
@@ -330,6 +352,7 @@ CUresult cuDeviceGetName(char *name, int len, CUdevice device)
 
 CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute, CUdevice device)
 {
+    EMU_ENTRY();
     (void)device;
     switch (attribute) {
     case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *value = 9; break;
@@ -342,6 +365,7 @@ CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute, CUdevice
 
 CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice device)
 {
+    EMU_ENTRY();
     (void)device;
     *ctx = &the_context;
     return CUDA_SUCCESS;
@@ -349,12 +373,14 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice device)
 
 CUresult cuDevicePrimaryCtxRelease(CUdevice device)
 {
+    EMU_ENTRY();
     (void)device;
     return CUDA_SUCCESS;
 }
 
 CUresult cuCtxSetCurrent(CUcontext ctx)
 {
+    EMU_ENTRY();
     if (ctx && ctx != &the_context) return CUDA_ERROR_INVALID_CONTEXT;
     current_context = ctx;
     return CUDA_SUCCESS;
@@ -362,6 +388,7 @@ CUresult cuCtxSetCurrent(CUcontext ctx)
 
 CUresult cuStreamCreate(CUstream *stream, unsigned int flags)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     (void)flags;
     *stream = new CUstream_st();
@@ -371,6 +398,7 @@ CUresult cuStreamCreate(CUstream *stream, unsigned int flags)
 
 CUresult cuStreamDestroy(CUstream stream)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     for (size_t i = 0; i < streams.size(); i++)
         if (streams[i] == stream) streams.erase(streams.begin() + (long)i);
@@ -380,6 +408,7 @@ CUresult cuStreamDestroy(CUstream stream)
 
 CUresult cuStreamSynchronize(CUstream stream)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     if (stream->capturing) return forbidden_while_capturing(stream);
     return CUDA_SUCCESS;
@@ -387,6 +416,7 @@ CUresult cuStreamSynchronize(CUstream stream)
 
 CUresult cuMemAlloc(CUdeviceptr *ptr, size_t bytes)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     void *p = aligned_alloc(256, (bytes + 255) / 256 * 256);
@@ -399,6 +429,7 @@ CUresult cuMemAlloc(CUdeviceptr *ptr, size_t bytes)
 
 CUresult cuMemFree(CUdeviceptr ptr)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (!device_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
@@ -408,6 +439,7 @@ CUresult cuMemFree(CUdeviceptr ptr)
 
 CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned int flags)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     (void)flags;
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
@@ -419,6 +451,7 @@ CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned int flags)
 
 CUresult cuMemFreeHost(void *ptr)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     if (!pinned_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
     free(ptr);
@@ -446,21 +479,25 @@ static CUresult copy(CUstream stream, void *dst, const void *src, size_t bytes, 
 
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream)
 {
+    EMU_ENTRY();
     return copy(stream, (void *)(uintptr_t)dst, src, bytes, true, false);
 }
 
 CUresult cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes, CUstream stream)
 {
+    EMU_ENTRY();
     return copy(stream, dst, (const void *)(uintptr_t)src, bytes, false, true);
 }
 
 CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream)
 {
+    EMU_ENTRY();
     return copy(stream, (void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes, true, true);
 }
 
 CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, CUstream stream)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     if (n && !inside(device_memory, (uintptr_t)dst, n)) return CUDA_ERROR_INVALID_VALUE;
     operation o = {};
@@ -470,6 +507,7 @@ CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, CUstrea
 
 CUresult cuModuleLoadData(CUmodule *module, const void *image)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     (void)image;
     *module = &the_module;
@@ -478,6 +516,7 @@ CUresult cuModuleLoadData(CUmodule *module, const void *image)
 
 CUresult cuModuleUnload(CUmodule module)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     (void)module;
     return CUDA_SUCCESS;
@@ -485,6 +524,7 @@ CUresult cuModuleUnload(CUmodule module)
 
 CUresult cuModuleGetFunction(CUfunction *f, CUmodule module, const char *name)
 {
+    EMU_ENTRY();
     (void)module;
     for (CUfunc_st &k : kernels)
         if (!strcmp(k.name, name)) {
@@ -497,6 +537,7 @@ CUresult cuModuleGetFunction(CUfunction *f, CUmodule module, const char *name)
 CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, CUstream stream, void **params, void **extra)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     (void)shared, (void)extra;
     if (gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > MAX_THREADS || gx == 0 || gx > 0x7fffffffu)
@@ -510,6 +551,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
 
 CUresult cuGetErrorString(CUresult error, const char **text)
 {
+    EMU_ENTRY();
     static char buffer[64];
     snprintf(buffer, sizeof buffer, "emulated CUDA error %d", (int)error);
     *text = buffer;
@@ -518,16 +560,18 @@ CUresult cuGetErrorString(CUresult error, const char **text)
 
 CUresult cuStreamBeginCapture(CUstream stream, CUstreamCaptureMode mode)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
-    (void)mode;
     if (stream->capturing) return CUDA_ERROR_ILLEGAL_STATE;
     stream->capturing = true, stream->invalidated = false;
+    stream->mode = mode, stream->capturer = std::this_thread::get_id();
     stream->recorded.clear();
     return CUDA_SUCCESS;
 }
 
 CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph)
 {
+    EMU_ENTRY();
     if (!stream->capturing) return CUDA_ERROR_ILLEGAL_STATE;
     stream->capturing = false;
     *graph = NULL;
@@ -539,6 +583,7 @@ CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph)
 
 CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned long long flags)
 {
+    EMU_ENTRY();
     (void)flags;
     if (getenv("GB_EMU_TRACE")) { // what a replay will launch
         size_t launches = 0, copies = 0, gemms = 0;
@@ -555,6 +600,7 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned 
 
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     if (stream->capturing) return forbidden_while_capturing(stream);
     for (const operation &o : exec->ops) perform(o);
@@ -563,6 +609,7 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
 
 CUresult cuGraphExecDestroy(CUgraphExec exec)
 {
+    EMU_ENTRY();
     NEED_CONTEXT();
     delete exec;
     return CUDA_SUCCESS;
@@ -570,12 +617,17 @@ CUresult cuGraphExecDestroy(CUgraphExec exec)
 
 CUresult cuGraphDestroy(CUgraph graph)
 {
+    EMU_ENTRY();
     delete graph;
     return CUDA_SUCCESS;
 }
 
 // For tests: device and pinned allocations alive now (the emulator's own query; no driver has it).
-size_t gb_emu_live_allocations(void) { return device_memory.size() + pinned_memory.size(); }
+size_t gb_emu_live_allocations(void)
+{
+    EMU_ENTRY();
+    return device_memory.size() + pinned_memory.size();
+}
 
 // GB_EMU_LEAKS=fail: device or pinned memory still allocated when the program ends is an error
 // (what compute-sanitizer --leak-check full reports on a GPU).
@@ -598,24 +650,28 @@ struct cublasContext {
 
 cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
 {
+    EMU_ENTRY();
     *handle = new cublasContext();
     return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
 {
+    EMU_ENTRY();
     delete handle;
     return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream)
 {
+    EMU_ENTRY();
     handle->stream = (CUstream)stream;
     return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t bytes)
 {
+    EMU_ENTRY();
     if (!inside(device_memory, (uintptr_t)workspace, bytes)) return CUBLAS_STATUS_INVALID_VALUE;
     handle->workspace = workspace;
     return CUBLAS_STATUS_SUCCESS;
@@ -623,6 +679,7 @@ cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, siz
 
 cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
 {
+    EMU_ENTRY();
     handle->mode = mode;
     return CUBLAS_STATUS_SUCCESS;
 }
@@ -658,6 +715,7 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
                                          const float *b, int ldb, long long sb, const float *beta, float *c, int ldc,
                                          long long sc, int batches)
 {
+    EMU_ENTRY();
     return gemm(h, 0, ta, tb, m, n, k, *alpha, a, lda, sa, b, ldb, sb, *beta, c, ldc, sc, batches);
 }
 
@@ -666,6 +724,7 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
                                          const double *b, int ldb, long long sb, const double *beta, double *c,
                                          int ldc, long long sc, int batches)
 {
+    EMU_ENTRY();
     return gemm(h, 1, ta, tb, m, n, k, *alpha, a, lda, sa, b, ldb, sb, *beta, c, ldc, sc, batches);
 }
 

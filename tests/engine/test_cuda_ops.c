@@ -550,3 +550,65 @@ Test(cuda_ops, a_session_freed_on_another_thread_leaves_nothing_allocated)
     gb_graph_free(t.g);
     dlclose(driver);
 }
+
+/* Sessions on several threads at once, each capturing its own step as a CUDA graph, must neither
+ * refuse each other's allocations (a capture forbids them only on its own thread) nor disturb each
+ * other's results. Threads report instead of asserting: Criterion asserts only on its own thread. */
+typedef struct concurrent {
+    int seed;
+    char error[256];
+} concurrent;
+
+static void *train_both_devices(void *arg)
+{
+    concurrent *c = arg;
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, S(2, -1, 6));
+    gb_node *w = gb_variable(g, "w", GB_F32, S(2, 6, 4), gb_init_glorot_uniform((uint64_t)c->seed));
+    gb_node *h = gb_relu(g, gb_matmul(g, x, w, 0, 0));
+    gb_node *loss = gb_reduce_mean(g, gb_square(g, h), GB_ALL_AXES, 0);
+    gb_node *train = gb_minimize(g, gb_adam(0.05), loss, NULL, 0);
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_tensor *xv = gb_tensor_new(GB_F32, S(2, 8, 6));
+    for (int i = 0; i < 48; i++) ((float *)gb_tensor_data(xv))[i] = (float)((i * 7 + c->seed) % 13) / 13.0f - 0.4f;
+    gb_feed feed = {x, xv};
+    gb_session *s[2] = {NULL, NULL};
+    for (int d = 0; d < 2 && !c->error[0]; d++) {
+        s[d] = gb_session_new(g, d ? GB_CUDA : GB_CPU);
+        if (!s[d] || gb_session_run(s[d], NULL, 0, &init, 1, NULL) != GB_OK) {
+            snprintf(c->error, sizeof c->error, "thread %d, device %d: %s", c->seed, d, gb_errmsg());
+            break;
+        }
+        for (int step = 0; step < 12 && !c->error[0]; step++)
+            if (gb_session_run(s[d], &feed, 1, &train, 1, NULL) != GB_OK)
+                snprintf(c->error, sizeof c->error, "thread %d, device %d, step %d: %s", c->seed, d, step, gb_errmsg());
+    }
+    if (!c->error[0]) {
+        gb_tensor *on_cpu = gb_tensor_from(GB_F32, S(2, 6, 4), gb_tensor_data(gb_session_variable(s[0], w)));
+        char why[200];
+        if (mismatch(on_cpu, gb_session_variable(s[1], w), 0, why, sizeof why))
+            snprintf(c->error, sizeof c->error, "thread %d: w after 12 steps: %s", c->seed, why);
+        gb_tensor_free(on_cpu);
+    }
+    gb_session_free(s[0]);
+    gb_session_free(s[1]);
+    gb_tensor_free(xv);
+    gb_graph_free(g);
+    return NULL;
+}
+
+Test(cuda_ops, sessions_on_several_threads_capture_and_train_at_once)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    enum { THREADS = 4, ROUNDS = 5 };
+    for (int round = 0; round < ROUNDS; round++) {
+        concurrent c[THREADS] = {{0}};
+        pthread_t t[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+            c[i].seed = round * THREADS + i + 1;
+            cr_assert_eq(pthread_create(&t[i], NULL, train_both_devices, &c[i]), 0);
+        }
+        for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+        for (int i = 0; i < THREADS; i++) cr_assert_eq(c[i].error[0], 0, "round %d: %s", round, c[i].error);
+    }
+}

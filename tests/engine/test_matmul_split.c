@@ -68,6 +68,7 @@ static void check_case(const case_ *c, int runs)
     gb_node *y = gb_matmul(g, pa, pb, c->ta, c->tb);
     cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
     gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_not_null(s, "%s", gb_errmsg());
     gb_feed feeds[] = {{pa, a}, {pb, b}};
     int batches = c->batches ? c->batches : 1;
     int64_t a_rows = c->ta ? c->k : c->m, a_cols = c->ta ? c->m : c->k;

@@ -39,9 +39,12 @@ Test(writer, creates_the_directory_and_names_the_file_like_tensorflow)
     gb_writer_opts opts = gb_writer_opts_default();
     opts.filename_suffix = ".train";
     gb_writer *w;
-    time_t before = time(NULL);
+    /* time() reads a clock that can lag clock_gettime(CLOCK_REALTIME)'s by a tick, so the
+       bounds come from the clock the writer stamps the file name with */
+    struct timespec before, after;
+    clock_gettime(CLOCK_REALTIME, &before);
     cr_assert_eq(gb_writer_open(&w, logdir, &opts), GB_OK, "%s", gb_errmsg());
-    time_t after = time(NULL);
+    clock_gettime(CLOCK_REALTIME, &after);
 
     char host[256];
     gethostname(host, sizeof host);
@@ -53,7 +56,8 @@ Test(writer, creates_the_directory_and_names_the_file_like_tensorflow)
     regmatch_t m[5];
     cr_assert_eq(regexec(&re, name, 5, m, 0), 0, "file name %s", name);
     long long seconds = strtoll(name + m[1].rm_so, NULL, 10);
-    cr_assert(seconds >= before && seconds <= after, "seconds %lld", seconds);
+    cr_assert(seconds >= before.tv_sec && seconds <= after.tv_sec, "seconds %lld, between %lld and %lld", seconds,
+              (long long)before.tv_sec, (long long)after.tv_sec);
     cr_assert_eq((size_t)(m[2].rm_eo - m[2].rm_so), strlen(host));
     cr_assert_eq(strncmp(name + m[2].rm_so, host, strlen(host)), 0);
     cr_assert_eq(strtol(name + m[3].rm_so, NULL, 10), (long)getpid());
