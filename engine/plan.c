@@ -63,7 +63,8 @@ typedef struct builder {
     unsigned char *state;     /* by node id: 0 unseen, 1 on the DFS stack, 2 done */
     unsigned char *fed;
     size_t *last_use;         /* by node id: position of the last reader in order */
-    int host_buffers;         /* 0: plan the buffers' sizes only (a device executor allocates them) */
+    int host_buffers;         /* 0: a device plan: buffer sizes only (the executor allocates them),
+                               * and the updates' inputs kept to the end (it queues the updates) */
 } builder;
 
 /* Post-order DFS from the fetches, stopping at fed nodes; iterative so deep graphs cannot
@@ -217,6 +218,10 @@ typedef struct free_buffer {
     size_t bytes;
 } free_buffer;
 
+/* An optimizer's update: TensorFlow names them all Apply* (ApplyAdam, ApplyGradientDescent, ...),
+ * and so does optim_apply.c. */
+static int is_update(const gb_node *n) { return strncmp(n->op->type, "Apply", 5) == 0; }
+
 /* Gives every output that needs memory a buffer, reusing a buffer once its last reader ran. */
 static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fetches)
 {
@@ -233,6 +238,9 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
         }
     }
     for (size_t f = 0; f < n_fetches; f++) b->last_use[buffer_root(b, fetches[f])->id] = SIZE_MAX;
+    for (size_t k = 0; k < p->n_order && !b->host_buffers; k++)
+        for (size_t i = 0; is_update(p->order[k]) && i < p->order[k]->n_inputs; i++)
+            b->last_use[buffer_root(b, p->order[k]->inputs[i])->id] = SIZE_MAX;
 
     size_t *sizes = calloc(p->n_order + 1, sizeof *sizes);
     free_buffer *pool = calloc(p->n_order + 1, sizeof *pool);

@@ -26,7 +26,8 @@ typedef struct gb_attrs {
     char *message;                  /* print (owned by the node) */
     gb_initializer init;            /* variable initialisers */
     gb_node *variable;              /* assign and apply ops: the variable they update */
-    gb_node *slots[4];              /* apply ops: slot variables (accumulators, beta powers) */
+    gb_node *slots[4];              /* apply ops: slot variables: 0 and 1 accumulators the update
+                                     * writes, 2 and 3 values it only reads (Adam's beta powers) */
 } gb_attrs;
 
 /* What a kernel sees at run time: concrete input values and the output to fill. */

@@ -20,6 +20,7 @@ extern gb_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 #define __device__
 #define __host__
 #define __shared__ static
+#define __grid_constant__
 #endif
 
 extern "C" void gb_emu_sync_block(void);

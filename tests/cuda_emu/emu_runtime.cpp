@@ -51,7 +51,7 @@ void gb_k_argmax(gb_cu_index);
 void gb_k_one_hot(gb_cu_index);
 void gb_k_dropout(gb_cu_dropout);
 void gb_k_schedule(gb_cu_schedule);
-void gb_k_apply(gb_cu_apply);
+void gb_k_apply(gb_cu_apply_batch);
 }
 
 static std::recursive_mutex emu_lock;
@@ -66,11 +66,12 @@ struct CUfunc_st {
     kernel_entry run;
     size_t param_bytes;
     int cooperative; // uses __syncthreads or shuffles: needs fibers
+    size_t launches; // run so far (eagerly or in replays), for tests
 };
 
 template <typename P, void (*K)(P)> static void call(const void *params) { K(*(const P *)params); }
 
-#define KERNEL(name, P, coop) {#name, call<P, name>, sizeof(P), coop}
+#define KERNEL(name, P, coop) {#name, call<P, name>, sizeof(P), coop, 0}
 static CUfunc_st kernels[] = {
     KERNEL(gb_k_unary, gb_cu_unary, 0),          KERNEL(gb_k_cast, gb_cu_cast, 0),
     KERNEL(gb_k_binary, gb_cu_binary, 0),        KERNEL(gb_k_broadcast, gb_cu_broadcast, 0),
@@ -80,7 +81,7 @@ static CUfunc_st kernels[] = {
     KERNEL(gb_k_sparse_xent, gb_cu_rows, 1),     KERNEL(gb_k_dense_xent, gb_cu_rows, 1),
     KERNEL(gb_k_argmax, gb_cu_index, 0),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
     KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),
-    KERNEL(gb_k_apply, gb_cu_apply, 0),
+    KERNEL(gb_k_apply, gb_cu_apply_batch, 0),
 };
 
 // ---- fibers ----
@@ -174,8 +175,9 @@ static void run_block_cooperatively(unsigned threads)
     }
 }
 
-static void launch(const CUfunc_st *k, unsigned grid, unsigned block, const void *params)
+static void launch(CUfunc_st *k, unsigned grid, unsigned block, const void *params)
 {
+    k->launches++;
     gridDim = {grid, 1, 1};
     blockDim = {block, 1, 1};
     block_kernel = k;
@@ -210,7 +212,7 @@ static bool inside(const std::map<uintptr_t, size_t> &regions, uintptr_t p, size
 
 struct operation {
     enum { LAUNCH, COPY, SET, GEMM } kind;
-    const CUfunc_st *kernel;
+    CUfunc_st *kernel;
     unsigned grid, block;
     std::vector<unsigned char> params;
     void *dst;
@@ -593,6 +595,16 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph, unsigned 
             gemms += o.kind == operation::GEMM;
         }
         fprintf(stderr, "cuda emulator: a graph of %zu kernels, %zu GEMMs, %zu copies and sets\n", launches, gemms, copies);
+        if (!strcmp(getenv("GB_EMU_TRACE"), "ops")) // GB_EMU_TRACE=ops: each in order
+            for (const operation &o : graph->ops) {
+                if (o.kind == operation::LAUNCH)
+                    fprintf(stderr, "  kernel %s <<<%u, %u>>>\n", o.kernel->name, o.grid, o.block);
+                else if (o.kind == operation::GEMM)
+                    fprintf(stderr, "  gemm %d x %d x %d%s%s, %d batches\n", o.m, o.n, o.k, o.ta ? " A^T" : "",
+                            o.tb ? " B^T" : "", o.batches);
+                else
+                    fprintf(stderr, "  %s %zu bytes\n", o.kind == operation::COPY ? "copy" : "set", o.bytes);
+            }
     }
     *exec = new CUgraphExec_st{graph->ops};
     return CUDA_SUCCESS;
@@ -627,6 +639,15 @@ size_t gb_emu_live_allocations(void)
 {
     EMU_ENTRY();
     return device_memory.size() + pinned_memory.size();
+}
+
+// For tests: how many times the kernel called `name` has run (eagerly or in graph replays).
+size_t gb_emu_launches(const char *name)
+{
+    EMU_ENTRY();
+    for (const CUfunc_st &k : kernels)
+        if (!strcmp(k.name, name)) return k.launches;
+    return 0;
 }
 
 // GB_EMU_LEAKS=fail: device or pinned memory still allocated when the program ends is an error

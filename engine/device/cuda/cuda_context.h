@@ -39,6 +39,8 @@ struct gb_cuda_session {
     size_t n_consts;
     gb_cuda_error_word *error;      /* device: the kernels' error word */
     gb_cuda_error_word *error_host; /* pinned: its copy after a run */
+    gb_cu_apply_batch updates;      /* queued, launched together by gb_cuda_flush_updates */
+    int queue_updates;              /* set while a run may queue them (not when timing each node) */
     char description[256];
 };
 
@@ -51,6 +53,17 @@ gb_status gb_cuda_launch(gb_cuda_session *cs, gb_cuda_kernel k, unsigned grid, u
 /* Blocks for a grid-stride loop over n items with 256 threads each: enough to fill the GPU,
  * never more than the items need (at least 1). */
 unsigned gb_cuda_grid(const gb_cuda_session *cs, int64_t n);
+
+/* Queues an optimizer's update of one variable (launched at once when queueing is off or the
+ * batch is full). See cuda_updates.c. */
+gb_status gb_cuda_queue_update(gb_cuda_session *cs, const gb_cu_apply *update);
+
+/* Launches the queued updates, if any, as one kernel. */
+gb_status gb_cuda_flush_updates(gb_cuda_session *cs);
+
+/* Whether `bytes` at device address `data` are written by a queued update, or (writes set) read
+ * by one: a node touching them must wait for the queue to be flushed. */
+int gb_cuda_updates_touch(const gb_cuda_session *cs, const void *data, size_t bytes, int writes);
 
 /* The device storage of variable v (allocated on first use; 0 when out of memory). */
 CUdeviceptr gb_cuda_variable(gb_cuda_session *cs, const gb_node *v);

@@ -47,7 +47,8 @@ static gb_status sparse_xent(const gb_kernel_args *k, const void *dy)
     p.labels = k->in[1]->data, p.labels_dtype = (int32_t)k->in[1]->dtype;
     p.dy = dy;
     p.error = cs->error, p.node_id = k->node->id;
-    return launch_rows(cs, GB_KERNEL_SPARSE_XENT, &p);
+    gb_status st = gb_cuda_flush_updates(cs); /* queued updates see only earlier failures */
+    return st == GB_OK ? launch_rows(cs, GB_KERNEL_SPARSE_XENT, &p) : st;
 }
 
 gb_status gb_cuda_sparse_xent_forward(const gb_kernel_args *k) { return sparse_xent(k, NULL); }
@@ -179,9 +180,7 @@ static gb_status apply(const gb_kernel_args *k, int32_t kind, int slots)
     for (int i = 0; i < slots && st == GB_OK; i++) st = slot(k, a->slots[i], &storage[i]);
     if (st != GB_OK) return st;
     p.slot0 = storage[0], p.slot1 = storage[1], p.beta1_power = storage[2], p.beta2_power = storage[3];
-    if (p.n == 0) return GB_OK;
-    gb_cuda_session *cs = cuda_of(k);
-    return gb_cuda_launch(cs, GB_KERNEL_APPLY, gb_cuda_grid(cs, p.n), THREADS, &p);
+    return gb_cuda_queue_update(cuda_of(k), &p);
 }
 
 gb_status gb_cuda_apply_sgd_forward(const gb_kernel_args *k) { return apply(k, GB_CU_APPLY_SGD, 0); }

@@ -137,8 +137,8 @@ typedef struct gb_cu_fill {
     int32_t dtype, add;
 } gb_cu_fill;
 
-/* The optimizers' fused updates, one variable per launch: var, its slots and the gradient. lr is a
- * device scalar of the variable's dtype; beta powers (Adam) are the slot variables' storage. */
+/* The optimizers' fused update of one variable: var, its slots and the gradient. lr is a device
+ * scalar of the variable's dtype; beta powers (Adam) are the slot variables' storage. */
 typedef struct gb_cu_apply {
     void *var, *slot0, *slot1;
     const gb_cuda_error_word *error; /* skipped when an earlier kernel of the run failed (bad labels),
@@ -151,5 +151,15 @@ typedef struct gb_cu_apply {
 } gb_cu_apply;
 
 enum { GB_CU_APPLY_SGD, GB_CU_APPLY_MOMENTUM, GB_CU_APPLY_ADAM, GB_CU_APPLY_RMSPROP, GB_CU_APPLY_ADAGRAD };
+
+/* Up to GB_APPLY_BATCH updates in one launch (a step's updates are queued, see cuda_updates.c):
+ * blocks [first_block[i], first_block[i + 1]) update variable i. About 2 KB, within the 4 KB
+ * every driver takes as kernel parameters. */
+enum { GB_APPLY_BATCH = 16 };
+typedef struct gb_cu_apply_batch {
+    gb_cu_apply update[GB_APPLY_BATCH];
+    uint32_t first_block[GB_APPLY_BATCH + 1];
+    int32_t count;
+} gb_cu_apply_batch;
 
 #endif

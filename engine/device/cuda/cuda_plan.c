@@ -268,6 +268,63 @@ static gb_status numeric_check(cuda_plan *cp, gb_cuda_session *cs, const gb_node
     return at < 0 ? GB_OK : gb_plan_numeric_error(what, n, &host, at);
 }
 
+static int reads_queued(const gb_cuda_session *cs, const gb_tensor *v)
+{
+    return gb_cuda_updates_touch(cs, v->data, gb_plan_value_bytes(v), 0);
+}
+
+/* Whether node n must wait for the queued updates (cuda_updates.c): it reads what they write or
+ * writes what they read, through its values or the variables it updates, or it runs on the host. */
+static int waits_for_updates(const gb_plan *p, const gb_cuda_session *cs, const gb_node *n, const gb_tensor *out)
+{
+    if (cs->updates.count == 0) return 0;
+    if (!on_device(p, n)) return 1;
+    const gb_node *add = p->fused_add[n->id];
+    for (size_t i = 0; i < n->n_inputs; i++)
+        if (reads_queued(cs, &p->values[n->inputs[i]->id])) return 1;
+    for (size_t i = 0; add && i < add->n_inputs; i++)
+        if (reads_queued(cs, &p->values[add->inputs[i]->id])) return 1;
+    if (gb_cuda_updates_touch(cs, out->data, gb_plan_value_bytes(out), 1)) return 1;
+    const gb_node *state[] = {n->attr.variable, n->attr.slots[0], n->attr.slots[1], n->attr.slots[2], n->attr.slots[3]};
+    for (int i = 0; i < 5; i++) {
+        size_t index = state[i] ? state[i]->variable_index : SIZE_MAX;
+        if (index >= cs->n_vars || !cs->vars[index]) continue; /* no storage yet: no update touches it */
+        size_t bytes = (size_t)gb_shape_elements(&state[i]->shape) * gb_dtype_size(state[i]->dtype);
+        int writes = i < 3; /* the variable and the accumulators; slots 2 and 3 are only read */
+        if (gb_cuda_updates_touch(cs, vptr(cs->vars[index]), bytes, writes)) return 1;
+    }
+    return 0;
+}
+
+/* Node n: its kernel enqueued (its update queued), or its CPU kernel run on the host. */
+static gb_status run_node(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, gb_node *n,
+                          const struct timespec *t0, gb_node_stats *stats, size_t *n_stats, int check_numerics)
+{
+    gb_tensor *out = &p->values[n->id];
+    for (size_t i = 0; i < n->n_inputs; i++) p->inputs[i] = &p->values[n->inputs[i]->id];
+    gb_status st = place(cp, p, s, cs, n, out);
+    if (st == GB_OK && waits_for_updates(p, cs, n, out)) st = gb_cuda_flush_updates(cs);
+    double start = stats ? gb_plan_micros_since(t0) : 0;
+    const gb_node *add = p->fused_add[n->id];
+    if (st != GB_OK) {
+    } else if (add) {
+        st = gb_cuda_bias_activation_forward(s, n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
+    } else if (n->is_variable || is_constant(n) || (n->op->aliases_input && on_device(p, n))) {
+        /* nothing to compute: the value is in place */
+    } else if (n->op->cuda_forward) {
+        gb_kernel_args args = {n, p->inputs, out, s};
+        st = n->op->cuda_forward(&args);
+    } else {
+        st = run_on_host(cp, p, s, cs, n, out);
+    }
+    if (st == GB_OK && stats) {
+        st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), n->name);
+        gb_plan_record_stats(p, &stats[(*n_stats)++], n, start, gb_plan_micros_since(t0), out);
+    }
+    if (st != GB_OK) return gb_plan_node_error(st, n);
+    return check_numerics ? numeric_check(cp, cs, n, out, n->is_variable ? "variable" : "op") : GB_OK;
+}
+
 /* Enqueues every node (or, on the host, runs the fallbacks) in order. */
 static gb_status run_nodes(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, const gb_feed *feeds,
                            size_t n_feeds, gb_node_stats *stats, size_t *n_stats, int check_numerics)
@@ -281,38 +338,17 @@ static gb_status run_nodes(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_ses
         gb_status st = numeric_check(cp, cs, feeds[i].node, &p->values[feeds[i].node->id], "the value fed to");
         if (st != GB_OK) return st;
     }
-    for (size_t k = 0; k < p->n_order; k++) {
-        gb_node *n = p->order[k];
-        gb_tensor *out = &p->values[n->id];
+    cs->updates.count = 0;
+    cs->queue_updates = !stats && !check_numerics; /* timing or checking a node needs its update done */
+    gb_status st = GB_OK;
+    for (size_t k = 0; k < p->n_order && st == GB_OK; k++) {
         int fed = 0;
-        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == n;
-        if (fed) continue;
-        for (size_t i = 0; i < n->n_inputs; i++) p->inputs[i] = &p->values[n->inputs[i]->id];
-        gb_status st = place(cp, p, s, cs, n, out);
-        double start = stats ? gb_plan_micros_since(&t0) : 0;
-        const gb_node *add = p->fused_add[n->id];
-        if (st != GB_OK) {
-        } else if (add) {
-            st = gb_cuda_bias_activation_forward(s, n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
-        } else if (n->is_variable || is_constant(n) || (n->op->aliases_input && on_device(p, n))) {
-            /* nothing to compute: the value is in place */
-        } else if (n->op->cuda_forward) {
-            gb_kernel_args args = {n, p->inputs, out, s};
-            st = n->op->cuda_forward(&args);
-        } else {
-            st = run_on_host(cp, p, s, cs, n, out);
-        }
-        if (st == GB_OK && stats) {
-            st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), n->name);
-            gb_plan_record_stats(p, &stats[(*n_stats)++], n, start, gb_plan_micros_since(&t0), out);
-        }
-        if (st != GB_OK) return gb_plan_node_error(st, n);
-        if (check_numerics) {
-            st = numeric_check(cp, cs, n, out, n->is_variable ? "variable" : "op");
-            if (st != GB_OK) return st;
-        }
+        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == p->order[k];
+        if (!fed) st = run_node(cp, p, s, cs, p->order[k], &t0, stats, n_stats, check_numerics);
     }
-    return GB_OK;
+    gb_status flushed = gb_cuda_flush_updates(cs); /* after a failure too: earlier updates happen, as on the CPU */
+    cs->queue_updates = 0;
+    return st != GB_OK ? st : flushed;
 }
 
 /* Feeds in (from the staging buffers), the error word cleared; fetches and the error word out. */

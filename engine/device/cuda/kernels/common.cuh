@@ -7,6 +7,11 @@
 #include "internal/op_kinds.h"
 #include "device/cuda/cuda_params.h"
 
+// Blocks [0, blocks) of a launch shared with other work (block: this one's index among them).
+#define GB_BLOCKS_LOOP(i, n, block, blocks)                                                     \
+    for (int64_t i = (int64_t)(block) * blockDim.x + threadIdx.x; i < (n);                      \
+         i += (int64_t)blockDim.x * (blocks))
+
 // Every thread of the grid visits i = start, start + stride, ...: any grid size covers any n.
 #define GB_GRID_LOOP(i, n)                                                                      \
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                  \

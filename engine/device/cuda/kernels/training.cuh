@@ -67,17 +67,17 @@ extern "C" __global__ void gb_k_schedule(const gb_cu_schedule p)
 }
 
 // The updates of engine/optim_apply.c, same formulas and the same order of operations.
-template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
+template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p, unsigned block, unsigned blocks)
 {
     if (p.error && p.error->node_plus_one) return;
     T *w = (T *)p.var, *s0 = (T *)p.slot0, *s1 = (T *)p.slot1;
     const T *g = (const T *)p.grad;
     T lr = *(const T *)p.lr;
     switch (p.kind) {
-    case GB_CU_APPLY_SGD: GB_GRID_LOOP(i, p.n) w[i] -= lr * g[i]; break;
+    case GB_CU_APPLY_SGD: GB_BLOCKS_LOOP(i, p.n, block, blocks) w[i] -= lr * g[i]; break;
     case GB_CU_APPLY_MOMENTUM: {
         T mu = (T)p.alpha;
-        GB_GRID_LOOP(i, p.n)
+        GB_BLOCKS_LOOP(i, p.n, block, blocks)
         {
             T acc = s0[i] * mu + g[i];
             s0[i] = acc;
@@ -92,7 +92,7 @@ template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
         T b1p = *(const T *)p.beta1_power, b2p = *(const T *)p.beta2_power;
         T lr_t = lr * sqrt((T)1 - b2p) / ((T)1 - b1p), decay = lr * (T)p.delta;
         T b1 = (T)p.alpha, b2 = (T)p.beta, eps = (T)p.epsilon;
-        GB_GRID_LOOP(i, p.n)
+        GB_BLOCKS_LOOP(i, p.n, block, blocks)
         {
             T wi = w[i], gi = g[i];
             if (decay != 0) wi -= decay * wi;
@@ -105,7 +105,7 @@ template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
     }
     case GB_CU_APPLY_RMSPROP: {
         T rho = (T)p.alpha, mu = (T)p.beta, eps = (T)p.epsilon;
-        GB_GRID_LOOP(i, p.n)
+        GB_BLOCKS_LOOP(i, p.n, block, blocks)
         {
             T ms = s0[i] + (g[i] * g[i] - s0[i]) * (1 - rho);
             T mom = s1[i] * mu + lr * g[i] / sqrt(ms + eps);
@@ -115,7 +115,7 @@ template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
         break;
     }
     default: { // adagrad
-        GB_GRID_LOOP(i, p.n)
+        GB_BLOCKS_LOOP(i, p.n, block, blocks)
         {
             T acc = s0[i] + g[i] * g[i];
             s0[i] = acc;
@@ -126,10 +126,16 @@ template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p)
     }
 }
 
-extern "C" __global__ void gb_k_apply(const gb_cu_apply p)
+// A batch of updates: each block finds its variable (batches are short: a linear search).
+// __grid_constant__ lets the blocks index the parameters in place, without a local copy.
+extern "C" __global__ void gb_k_apply(const __grid_constant__ gb_cu_apply_batch p)
 {
-    if (p.dtype == GB_F64)
-        gb_apply_loop<double>(p);
+    int32_t t = 0;
+    while (t + 1 < p.count && blockIdx.x >= p.first_block[t + 1]) t++;
+    const gb_cu_apply &u = p.update[t];
+    unsigned block = blockIdx.x - p.first_block[t], blocks = p.first_block[t + 1] - p.first_block[t];
+    if (u.dtype == GB_F64)
+        gb_apply_loop<double>(u, block, blocks);
     else
-        gb_apply_loop<float>(p);
+        gb_apply_loop<float>(u, block, blocks);
 }
