@@ -264,6 +264,12 @@ gb_node *gb_apply_gradients(gb_graph *g, gb_optimizer opt, gb_node *const *gradi
     gb_scope_push(g, name);
     gb_node *lr = opt.learning_rate_node ? opt.learning_rate_node : gb_scalar_of(g, dtype, opt.learning_rate);
     if (lr && lr->dtype != dtype) lr = gb_cast(g, lr, dtype);
+    /* Every gradient is taken before any variable changes: a gradient may read another variable
+     * (d(ab)/da reads b), and a step is a step from one point, as in PyTorch's backward-then-step. */
+    size_t n_grads = 0;
+    for (size_t i = 0; i < n_vars; i++)
+        if (grads[i]) updates[n_grads++] = grads[i];
+    gb_node *ready = g->status == GB_OK ? gb_group(g, "gradients_ready", n_grads, updates) : NULL;
     size_t n_updates = 0;
     for (size_t i = 0; i < n_vars && g->status == GB_OK; i++) {
         gb_node *v = vars[i];
@@ -300,7 +306,8 @@ gb_node *gb_apply_gradients(gb_graph *g, gb_optimizer opt, gb_node *const *gradi
         const char *slash = strrchr(v->name, '/');
         snprintf(update_name, sizeof update_name, "update_%s", slash ? slash + 1 : v->name);
         gb_node *inputs[2] = {lr, grads[i]};
-        updates[n_updates++] = gb_node_create(g, op, update_name, inputs, 2, &attrs);
+        gb_node *update = gb_node_create(g, op, update_name, inputs, 2, &attrs);
+        updates[n_updates++] = update ? gb_control_deps(update, 1, &ready) : NULL;
     }
     gb_node *finish[3];
     size_t n_finish = 0;

@@ -81,6 +81,19 @@ static gb_status apply_sgd_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
+gb_status gb_apply_sgd_matmul_forward(const gb_kernel_args *k, const gb_node *matmul, const gb_tensor *a,
+                                      const gb_tensor *b)
+{
+    void *var = NULL;
+    gb_status st = storage(k, k->node->attr.variable, &var);
+    if (st != GB_OK) return st;
+    double lr = k->out->dtype == GB_F64 ? *(const double *)k->in[0]->data : *(const float *)k->in[0]->data;
+    gb_tensor w = *k->out;
+    w.data = var;
+    gb_matmul_accumulate(matmul, a, b, -lr, &w);
+    return GB_OK;
+}
+
 #define MOMENTUM_LOOP(T)                                                             \
     {                                                                                \
         T *restrict w = var, *restrict acc = accum;                                                    \

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "internal/error.h"
+#include "internal/optim_impl.h"
 #include "internal/grad_util.h"
 #include "internal/cuda_backend.h"
 #include "internal/plan_impl.h"
@@ -24,6 +25,7 @@ void gb_plan_free(gb_plan *p)
     free(p->buffer_bytes);
     free(p->inputs);
     free(p->fused_add);
+    free(p->fused_matmul);
     if (p->device_state) gb_cuda_plan_state_free(p->device_state);
     free(p);
 }
@@ -43,16 +45,19 @@ int gb_plan_matches(const gb_plan *p, const gb_graph *g, const gb_feed *feeds, s
     return 1;
 }
 
-/* What node n reads when it runs: a fused activation reads its bias add's two inputs. */
+/* What node n reads when it runs: a fused activation reads its bias add's two inputs; a fused
+ * update its learning rate and its gradient MatMul's two inputs. */
 static size_t read_count(const gb_plan *p, const gb_node *n)
 {
-    return p->fused_add[n->id] ? 2 : n->n_inputs;
+    return p->fused_add[n->id] ? 2 : p->fused_matmul[n->id] ? 3 : n->n_inputs;
 }
 
 static gb_node *read_input(const gb_plan *p, const gb_node *n, size_t i)
 {
-    const gb_node *add = p->fused_add[n->id];
-    return add ? add->inputs[i] : n->inputs[i];
+    const gb_node *add = p->fused_add[n->id], *matmul = p->fused_matmul[n->id];
+    if (add) return add->inputs[i];
+    if (matmul && i > 0) return matmul->inputs[i - 1];
+    return n->inputs[i];
 }
 
 /* ---- building ---- */
@@ -160,22 +165,44 @@ static gb_status infer_runtime_shapes(builder *b, const gb_feed *feeds, size_t n
     return GB_OK;
 }
 
+/* The node whose buffer n's output really lives in (following aliases). */
+static const gb_node *buffer_root(const builder *b, const gb_node *n)
+{
+    while (!b->fed[n->id] && n->op->aliases_input && n->n_inputs) n = n->inputs[0];
+    return n;
+}
+
+/* Readers of each node in the whole graph, a fetch counting twice (a fetched value must stay). */
+static unsigned *count_uses(const builder *b, gb_node *const *fetches, size_t n_fetches)
+{
+    unsigned *uses = calloc(b->g->count + 1, sizeof *uses);
+    for (size_t i = 0; uses && i < b->g->count; i++)
+        for (size_t k = 0; k < b->g->nodes[i]->n_inputs; k++) uses[b->g->nodes[i]->inputs[k]->id]++;
+    for (size_t f = 0; uses && f < n_fetches; f++) uses[fetches[f]->id] += 2;
+    return uses;
+}
+
+/* Drops the marked nodes from the plan's order. */
+static void drop_nodes(gb_plan *p, const unsigned char *drop)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < p->n_order; k++)
+        if (!drop[p->order[k]->id]) p->order[kept++] = p->order[k];
+    p->n_order = kept;
+}
+
 /* Bias add + activation in one pass: an activation whose input is an add of a matrix and a
  * vector along its last axis, read by nothing else and not fetched, computes act(x + b) itself
  * and the add is dropped from the plan. */
 static gb_status fuse_bias_activations(builder *b, gb_node *const *fetches, size_t n_fetches)
 {
     gb_plan *p = b->p;
-    gb_graph *g = b->g;
-    unsigned *uses = calloc(g->count, sizeof *uses);
-    unsigned char *drop = calloc(g->count, 1);
+    unsigned *uses = count_uses(b, fetches, n_fetches);
+    unsigned char *drop = calloc(b->g->count + 1, 1);
     if (!uses || !drop) {
         free(uses), free(drop);
         return gb_fail(GB_ENOMEM, "session: out of memory while planning");
     }
-    for (size_t i = 0; i < g->count; i++)
-        for (size_t k = 0; k < g->nodes[i]->n_inputs; k++) uses[g->nodes[i]->inputs[k]->id]++;
-    for (size_t f = 0; f < n_fetches; f++) uses[fetches[f]->id] += 2; /* a fetched add stays */
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *act = p->order[k];
         if (!act->op->fusible_activation || b->fed[act->id]) continue;
@@ -190,21 +217,43 @@ static gb_status fuse_bias_activations(builder *b, gb_node *const *fetches, size
         p->fused_add[act->id] = add;
         drop[add->id] = 1;
     }
-    size_t kept = 0;
-    for (size_t k = 0; k < p->n_order; k++)
-        if (!drop[p->order[k]->id]) p->order[kept++] = p->order[k];
-    p->n_order = kept;
+    drop_nodes(p, drop);
     free(uses);
     free(drop);
     return GB_OK;
 }
 
-/* The node whose buffer n's output really lives in (following aliases). */
-static const gb_node *buffer_root(const builder *b, const gb_node *n)
+/* Plain gradient descent on a matmul's gradient, on the CPU: w -= lr (a b) as one GEMM into w
+ * (gb_apply_sgd_matmul_forward) when nothing else reads the gradient and neither a nor b is a
+ * variable (an update between the two nodes could change it). The gradient is never written,
+ * and w is read and written once instead of the gradient written, read, and w updated. */
+static gb_status fuse_sgd_matmuls(builder *b, gb_node *const *fetches, size_t n_fetches)
 {
-    while (!b->fed[n->id] && n->op->aliases_input && n->n_inputs) n = n->inputs[0];
-    return n;
+    if (!b->host_buffers) return GB_OK; /* a device executor runs them apart */
+    gb_plan *p = b->p;
+    unsigned *uses = count_uses(b, fetches, n_fetches);
+    unsigned char *drop = calloc(b->g->count + 1, 1);
+    if (!uses || !drop) {
+        free(uses), free(drop);
+        return gb_fail(GB_ENOMEM, "session: out of memory while planning");
+    }
+    for (size_t k = 0; k < p->n_order; k++) {
+        gb_node *update = p->order[k];
+        if (update->op != &gb_op_apply_sgd || b->fed[update->id]) continue;
+        gb_node *matmul = update->inputs[1];
+        if (!gb_is_matmul(matmul) || b->fed[matmul->id] || uses[matmul->id] != 1) continue;
+        const gb_node *x = buffer_root(b, matmul->inputs[0]), *y = buffer_root(b, matmul->inputs[1]);
+        if (x->op->output_is_variable || y->op->output_is_variable) continue;
+        if (!gb_shape_equal(&p->values[matmul->id].shape, &update->attr.variable->shape)) continue;
+        p->fused_matmul[update->id] = matmul;
+        drop[matmul->id] = 1;
+    }
+    drop_nodes(p, drop);
+    free(uses);
+    free(drop);
+    return GB_OK;
 }
+
 
 size_t gb_plan_value_bytes(const gb_tensor *t)
 {
@@ -313,7 +362,8 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
     p->buffer_of = malloc(g->count * sizeof *p->buffer_of + 1);
     p->inputs = malloc(9 * sizeof *p->inputs);
     p->fused_add = calloc(g->count, sizeof *p->fused_add);
-    if (!p->fused_add || !p->fetch_ids || !p->feed_ids || !p->feed_dtypes || !p->feed_shapes || !p->values || !p->buffer_of ||
+    p->fused_matmul = calloc(g->count, sizeof *p->fused_matmul);
+    if (!p->fused_add || !p->fused_matmul || !p->fetch_ids || !p->feed_ids || !p->feed_dtypes || !p->feed_shapes || !p->values || !p->buffer_of ||
         !p->inputs) {
         st = gb_fail(GB_ENOMEM, "session: out of memory while planning");
         goto done;
@@ -328,6 +378,7 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
     st = order_nodes(&b, fetches, n_fetches);
     if (st == GB_OK) st = infer_runtime_shapes(&b, feeds, n_feeds);
     if (st == GB_OK) st = fuse_bias_activations(&b, fetches, n_fetches);
+    if (st == GB_OK) st = fuse_sgd_matmuls(&b, fetches, n_fetches);
     if (st == GB_OK) st = assign_buffers(&b, fetches, n_fetches);
 done:
     free(b.state);
@@ -429,9 +480,15 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         }
         gb_kernel_args args = {n, p->inputs, out, s};
         double start = stats ? gb_plan_micros_since(&t0) : 0;
-        const gb_node *add = p->fused_add[n->id];
-        gb_status st = add ? gb_bias_activation_forward(n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out)
-                           : n->op->forward(&args);
+        const gb_node *add = p->fused_add[n->id], *matmul = p->fused_matmul[n->id];
+        gb_status st;
+        if (add)
+            st = gb_bias_activation_forward(n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
+        else if (matmul)
+            st = gb_apply_sgd_matmul_forward(&args, matmul, &p->values[matmul->inputs[0]->id],
+                                             &p->values[matmul->inputs[1]->id]);
+        else
+            st = n->op->forward(&args);
         if (stats) gb_plan_record_stats(p, &stats[(*n_stats)++], n, start, gb_plan_micros_since(&t0), out);
         if (st != GB_OK) return gb_plan_node_error(st, n);
         if (check_numerics) {

@@ -74,6 +74,11 @@ typedef struct gb_op_def {
 gb_status gb_bias_activation_forward(const gb_node *activation, const gb_tensor *x, const gb_tensor *bias,
                                      gb_tensor *out);
 
+/* Whether n is an unbatched MatMul; C += alpha op(A) op(B) for one, into c's memory as it is (an
+ * update applying a matmul gradient straight to its variable: see plan.c). */
+int gb_is_matmul(const gb_node *n);
+void gb_matmul_accumulate(const gb_node *matmul, const gb_tensor *a, const gb_tensor *b, double alpha, gb_tensor *c);
+
 /* Creates a node of op with the given inputs and attributes (copied) under the current scope.
  * name NULL uses the op's default. Returns NULL (and sets the graph error) on a shape error, or
  * when the graph already has an error or an input is NULL. */

@@ -27,6 +27,8 @@ struct gb_plan {
     size_t n_buffers;
     const gb_tensor **inputs;  /* scratch for one node's input pointers */
     gb_node **fused_add;       /* by node id: the bias add an activation absorbs, else NULL */
+    gb_node **fused_matmul;    /* by node id: the gradient MatMul an ApplyGradientDescent
+                                * computes into its variable (CPU plans), else NULL */
     void *device_state;        /* a CUDA session's buffers and captured graph for this plan */
 };
 

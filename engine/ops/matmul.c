@@ -56,6 +56,7 @@ typedef struct gemm_job {
     int64_t m, n, k, a_rows, a_cols, b_rows, b_cols;
     int64_t parts, part_size; /* part_size rows of C (split_rows) or columns */
     int split_rows;
+    double alpha; /* C += alpha op(A) op(B) */
 } gemm_job;
 
 static void gemm_task(const gemm_job *j, int64_t task)
@@ -79,11 +80,11 @@ static void gemm_task(const gemm_job *j, int64_t task)
     /* C = A B + 1 * zeros rather than beta = 0: OpenBLAS clears C for beta = 0 with a scalar loop
      * on every thread, several times slower than memset (a tenth of a small MLP's step). */
     if (j->f64)
-        cblas_dgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)j->k, 1.0, (const double *)j->a + a_off,
+        cblas_dgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)j->k, j->alpha, (const double *)j->a + a_off,
                     (blasint)j->a_cols, (const double *)j->b + b_off, (blasint)j->b_cols, 1.0,
                     (double *)j->c + c_off, (blasint)j->n);
     else
-        cblas_sgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)j->k, 1.0f, (const float *)j->a + a_off,
+        cblas_sgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)j->k, (float)j->alpha, (const float *)j->a + a_off,
                     (blasint)j->a_cols, (const float *)j->b + b_off, (blasint)j->b_cols, 1.0f,
                     (float *)j->c + c_off, (blasint)j->n);
 }
@@ -96,19 +97,16 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end)
 /* Below this many multiply-adds a GEMM runs on one thread (a split costs a few microseconds). */
 enum { SPLIT_MIN_MACS = 1 << 18, PART_ALIGN = 16 };
 
-static gb_status matmul_forward(const gb_kernel_args *k)
+void gb_matmul_accumulate(const gb_node *node, const gb_tensor *a, const gb_tensor *b, double alpha, gb_tensor *c)
 {
-    const gb_tensor *a = k->in[0], *b = k->in[1];
-    gb_tensor *c = k->out;
-    gemm_job j = {.a = a->data, .b = b->data, .c = c->data, .f64 = c->dtype == GB_F64};
-    j.ta = k->node->attr.transpose_a, j.tb = k->node->attr.transpose_b;
+    gemm_job j = {.a = a->data, .b = b->data, .c = c->data, .f64 = c->dtype == GB_F64, .alpha = alpha};
+    j.ta = node->attr.transpose_a, j.tb = node->attr.transpose_b;
     int r = a->shape.rank - 2;
     int64_t batches = r ? a->shape.dim[0] : 1;
     j.a_rows = a->shape.dim[r], j.a_cols = a->shape.dim[r + 1];
     j.b_rows = b->shape.dim[r], j.b_cols = b->shape.dim[r + 1];
     j.m = j.ta ? j.a_cols : j.a_rows, j.k = j.ta ? j.a_rows : j.a_cols, j.n = j.tb ? j.b_rows : j.b_cols;
-    memset(c->data, 0, gb_tensor_bytes(c));
-    if (j.m == 0 || j.n == 0 || batches == 0) return GB_OK;
+    if (j.m == 0 || j.n == 0 || batches == 0) return;
     /* each thread reads all of the operand not split: split the one that is larger (for the
      * small MLP's first layer, columns ran in 220 us, rows in 350) */
     j.split_rows = j.m >= j.n;
@@ -123,6 +121,12 @@ static gb_status matmul_forward(const gb_kernel_args *k)
         gb_parallel_for(tasks, 1, gemm_range, &j);
     else
         gemm_range(&j, 0, tasks);
+}
+
+static gb_status matmul_forward(const gb_kernel_args *k)
+{
+    memset(k->out->data, 0, gb_tensor_bytes(k->out));
+    gb_matmul_accumulate(k->node, k->in[0], k->in[1], 1.0, k->out);
     return GB_OK;
 }
 
@@ -148,6 +152,8 @@ static void matmul_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 
 static const gb_op_def op_matmul = {"MatMul", matmul_infer, matmul_forward, matmul_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_matmul_forward)};
 static const gb_op_def op_batch_matmul = {"BatchMatMulV2", matmul_infer, matmul_forward, matmul_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_matmul_forward)};
+
+int gb_is_matmul(const gb_node *n) { return n->op == &op_matmul; }
 
 gb_node *gb_matmul(gb_graph *g, gb_node *a, gb_node *b, int transpose_a, int transpose_b)
 {
