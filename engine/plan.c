@@ -302,23 +302,25 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
     size_t n_buffers = 0;
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *n = p->order[k];
-        if (b->fed[n->id] || n->op->aliases_input || n->op->output_is_variable) continue;
+        if (b->fed[n->id]) continue;
         size_t bytes = gb_plan_value_bytes(&p->values[n->id]);
-        if (bytes == 0) continue;
-        /* best fit from the pool, else a new buffer */
-        size_t best = pooled;
-        for (size_t i = 0; i < pooled; i++)
-            if (pool[i].bytes >= bytes && (best == pooled || pool[i].bytes < pool[best].bytes)) best = i;
-        int32_t index;
-        if (best < pooled) {
-            index = pool[best].index;
-            pool[best] = pool[--pooled];
-        } else {
-            index = (int32_t)n_buffers++;
-            sizes[index] = bytes;
+        if (!n->op->aliases_input && !n->op->output_is_variable && bytes) {
+            /* best fit from the pool, else a new buffer */
+            size_t best = pooled;
+            for (size_t i = 0; i < pooled; i++)
+                if (pool[i].bytes >= bytes && (best == pooled || pool[i].bytes < pool[best].bytes)) best = i;
+            int32_t index;
+            if (best < pooled) {
+                index = pool[best].index;
+                pool[best] = pool[--pooled];
+            } else {
+                index = (int32_t)n_buffers++;
+                sizes[index] = bytes;
+            }
+            p->buffer_of[n->id] = index;
         }
-        p->buffer_of[n->id] = index;
-        /* release the buffers of every root whose last reader is this node */
+        /* release the buffers of every root whose last reader is this node (with or without a
+         * buffer of its own: an update is the last reader of its gradient) */
         for (size_t i = 0; i < read_count(p, n); i++) {
             const gb_node *root = buffer_root(b, read_input(p, n, i));
             int32_t rb = p->buffer_of[root->id];
@@ -446,6 +448,27 @@ gb_status gb_plan_node_error(gb_status st, const gb_node *n)
     return gb_fail(st, "%s (%s): %s", n->name, n->op->type, message);
 }
 
+/* A fused update under check_numerics: the gradient computed apart and checked first, so that a
+ * non-finite one names its MatMul and leaves the variable as it was (as without the fusion). */
+static gb_status update_checked(gb_plan *p, gb_kernel_args *args, const gb_node *matmul)
+{
+    const gb_tensor *like = &p->values[matmul->id];
+    gb_tensor *grad = gb_tensor_new(like->dtype, like->shape);
+    if (!grad) return gb_fail(GB_ENOMEM, "no memory for the gradient %s checks", matmul->name);
+    gb_matmul_accumulate(matmul, &p->values[matmul->inputs[0]->id], &p->values[matmul->inputs[1]->id], 1.0, grad);
+    int64_t at = gb_plan_first_non_finite(grad);
+    gb_status st;
+    if (at >= 0) {
+        st = gb_plan_numeric_error("op", matmul, grad, at);
+    } else {
+        const gb_tensor *inputs[2] = {args->in[0], grad};
+        gb_kernel_args apart = {args->node, inputs, args->out, args->session};
+        st = args->node->op->forward(&apart);
+    }
+    gb_tensor_free(grad);
+    return st;
+}
+
 gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node_stats *stats,
                           size_t *n_stats, int check_numerics)
 {
@@ -484,6 +507,8 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         gb_status st;
         if (add)
             st = gb_bias_activation_forward(n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
+        else if (matmul && check_numerics)
+            st = update_checked(p, &args, matmul);
         else if (matmul)
             st = gb_apply_sgd_matmul_forward(&args, matmul, &p->values[matmul->inputs[0]->id],
                                              &p->values[matmul->inputs[1]->id]);

@@ -554,7 +554,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
 CUresult cuGetErrorString(CUresult error, const char **text)
 {
     EMU_ENTRY();
-    static char buffer[64];
+    static thread_local char buffer[64]; // the text outlives the lock: one per thread
     snprintf(buffer, sizeof buffer, "emulated CUDA error %d", (int)error);
     *text = buffer;
     return CUDA_SUCCESS;

@@ -101,3 +101,30 @@ Test(sgd_matmul, a_product_of_two_variables_keeps_its_gradients_apart)
     gb_tensor_free(tv);
     gb_graph_free(g);
 }
+
+/* check_numerics still stops at the gradient: a fused update whose product overflows names the
+ * gradient's MatMul and leaves the variable as it was. */
+Test(sgd_matmul, check_numerics_names_the_gradient_and_keeps_the_variable)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, S(2, -1, 5));
+    gb_node *w = gb_variable(g, "w", GB_F32, S(2, 5, 3), gb_init_constant(1e-3));
+    gb_node *loss = gb_reduce_sum(g, gb_matmul(g, x, w, 0, 0), GB_ALL_AXES, 0);
+    gb_node *train = gb_minimize(g, gb_gradient_descent(0.1), loss, NULL, 0);
+    gb_node *init = gb_global_variables_initializer(g);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *xv = gb_tensor_new(GB_F32, S(2, 7, 5));
+    for (int i = 0; i < 35; i++) ((float *)gb_tensor_data(xv))[i] = 3e38f; /* x w is finite, x^T 1 is not */
+    gb_feed feed = {x, xv};
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    gb_session_set_check_numerics(s, 1);
+    cr_assert_eq(gb_session_run(s, &feed, 1, &train, 1, NULL), GB_ENUMERIC, "%s", gb_errmsg());
+    cr_assert(strstr(gb_errmsg(), "(MatMul)") && strstr(gb_errmsg(), "gradients/") && strstr(gb_errmsg(), "+Inf"),
+              "%s", gb_errmsg());
+    const gb_tensor *after = gb_session_variable(s, w);
+    for (int i = 0; i < 15; i++) cr_assert_eq(gb_tensor_get(after, i), (double)1e-3f, "w[%d] changed", i);
+    gb_session_free(s);
+    gb_tensor_free(xv);
+    gb_graph_free(g);
+}
