@@ -173,36 +173,19 @@ static const gb_node *buffer_root(const builder *b, const gb_node *n)
 }
 
 /* Readers of each node in the whole graph, a fetch counting twice (a fetched value must stay). */
-static unsigned *count_uses(const builder *b, gb_node *const *fetches, size_t n_fetches)
+static void count_uses(const builder *b, gb_node *const *fetches, size_t n_fetches, unsigned *uses)
 {
-    unsigned *uses = calloc(b->g->count + 1, sizeof *uses);
-    for (size_t i = 0; uses && i < b->g->count; i++)
+    for (size_t i = 0; i < b->g->count; i++)
         for (size_t k = 0; k < b->g->nodes[i]->n_inputs; k++) uses[b->g->nodes[i]->inputs[k]->id]++;
-    for (size_t f = 0; uses && f < n_fetches; f++) uses[fetches[f]->id] += 2;
-    return uses;
-}
-
-/* Drops the marked nodes from the plan's order. */
-static void drop_nodes(gb_plan *p, const unsigned char *drop)
-{
-    size_t kept = 0;
-    for (size_t k = 0; k < p->n_order; k++)
-        if (!drop[p->order[k]->id]) p->order[kept++] = p->order[k];
-    p->n_order = kept;
+    for (size_t f = 0; f < n_fetches; f++) uses[fetches[f]->id] += 2;
 }
 
 /* Bias add + activation in one pass: an activation whose input is an add of a matrix and a
  * vector along its last axis, read by nothing else and not fetched, computes act(x + b) itself
  * and the add is dropped from the plan. */
-static gb_status fuse_bias_activations(builder *b, gb_node *const *fetches, size_t n_fetches)
+static void fuse_bias_activations(builder *b, const unsigned *uses, unsigned char *drop)
 {
     gb_plan *p = b->p;
-    unsigned *uses = count_uses(b, fetches, n_fetches);
-    unsigned char *drop = calloc(b->g->count + 1, 1);
-    if (!uses || !drop) {
-        free(uses), free(drop);
-        return gb_fail(GB_ENOMEM, "session: out of memory while planning");
-    }
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *act = p->order[k];
         if (!act->op->fusible_activation || b->fed[act->id]) continue;
@@ -217,26 +200,16 @@ static gb_status fuse_bias_activations(builder *b, gb_node *const *fetches, size
         p->fused_add[act->id] = add;
         drop[add->id] = 1;
     }
-    drop_nodes(p, drop);
-    free(uses);
-    free(drop);
-    return GB_OK;
 }
 
 /* Plain gradient descent on a matmul's gradient, on the CPU: w -= lr (a b) as one GEMM into w
  * (gb_apply_sgd_matmul_forward) when nothing else reads the gradient and neither a nor b is a
  * variable (an update between the two nodes could change it). The gradient is never written,
  * and w is read and written once instead of the gradient written, read, and w updated. */
-static gb_status fuse_sgd_matmuls(builder *b, gb_node *const *fetches, size_t n_fetches)
+static void fuse_sgd_matmuls(builder *b, const unsigned *uses, unsigned char *drop)
 {
-    if (!b->host_buffers) return GB_OK; /* a device executor runs them apart */
+    if (!b->host_buffers) return; /* a device executor runs them apart */
     gb_plan *p = b->p;
-    unsigned *uses = count_uses(b, fetches, n_fetches);
-    unsigned char *drop = calloc(b->g->count + 1, 1);
-    if (!uses || !drop) {
-        free(uses), free(drop);
-        return gb_fail(GB_ENOMEM, "session: out of memory while planning");
-    }
     for (size_t k = 0; k < p->n_order; k++) {
         gb_node *update = p->order[k];
         if (update->op != &gb_op_apply_sgd || b->fed[update->id]) continue;
@@ -248,12 +221,29 @@ static gb_status fuse_sgd_matmuls(builder *b, gb_node *const *fetches, size_t n_
         p->fused_matmul[update->id] = matmul;
         drop[matmul->id] = 1;
     }
-    drop_nodes(p, drop);
+}
+
+/* The fusions, then the nodes they absorbed dropped from the order. */
+static gb_status fuse(builder *b, gb_node *const *fetches, size_t n_fetches)
+{
+    gb_plan *p = b->p;
+    unsigned *uses = calloc(b->g->count + 1, sizeof *uses);
+    unsigned char *drop = calloc(b->g->count + 1, 1);
+    if (!uses || !drop) {
+        free(uses), free(drop);
+        return gb_fail(GB_ENOMEM, "session: out of memory while planning");
+    }
+    count_uses(b, fetches, n_fetches, uses);
+    fuse_bias_activations(b, uses, drop);
+    fuse_sgd_matmuls(b, uses, drop);
+    size_t kept = 0;
+    for (size_t k = 0; k < p->n_order; k++)
+        if (!drop[p->order[k]->id]) p->order[kept++] = p->order[k];
+    p->n_order = kept;
     free(uses);
     free(drop);
     return GB_OK;
 }
-
 
 size_t gb_plan_value_bytes(const gb_tensor *t)
 {
@@ -379,8 +369,7 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
     }
     st = order_nodes(&b, fetches, n_fetches);
     if (st == GB_OK) st = infer_runtime_shapes(&b, feeds, n_feeds);
-    if (st == GB_OK) st = fuse_bias_activations(&b, fetches, n_fetches);
-    if (st == GB_OK) st = fuse_sgd_matmuls(&b, fetches, n_fetches);
+    if (st == GB_OK) st = fuse(&b, fetches, n_fetches);
     if (st == GB_OK) st = assign_buffers(&b, fetches, n_fetches);
 done:
     free(b.state);
