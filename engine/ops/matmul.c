@@ -9,6 +9,7 @@
 #include "internal/blas_threads.h"
 #include "internal/grad_util.h"
 #include "internal/parallel.h"
+#include "internal/skinny_gemm.h"
 
 static gb_status matmul_infer(const gb_node *n, const gb_dtype *dt, const gb_shape *sh, gb_dtype *dtype,
                               gb_shape *shape, char *err, size_t err_size)
@@ -56,7 +57,9 @@ typedef struct gemm_job {
     int64_t m, n, k, a_rows, a_cols, b_rows, b_cols;
     int64_t parts, part_size; /* part_size rows of C (split_rows) or columns */
     int split_rows;
-    double alpha; /* C += alpha op(A) op(B) */
+    int skinny;     /* a side of at most 16: internal/skinny_gemm.h rather than OpenBLAS */
+    int accumulate; /* C += alpha op(A) op(B), else C = alpha op(A) op(B) */
+    double alpha;
 } gemm_job;
 
 static void gemm_task(const gemm_job *j, int64_t task)
@@ -76,9 +79,14 @@ static void gemm_task(const gemm_job *j, int64_t task)
         b_off += j->tb ? lo * j->b_cols : lo;
         c_off += lo;
     }
+    if (j->skinny) {
+        gb_skinny_sgemm(j->ta, j->tb, m, n, j->k, (float)j->alpha, (const float *)j->a + a_off, j->a_cols,
+                        (const float *)j->b + b_off, j->b_cols, j->accumulate, (float *)j->c + c_off, j->n);
+        return;
+    }
     enum CBLAS_TRANSPOSE opa = j->ta ? CblasTrans : CblasNoTrans, opb = j->tb ? CblasTrans : CblasNoTrans;
-    /* C = A B + 1 * zeros rather than beta = 0: OpenBLAS clears C for beta = 0 with a scalar loop
-     * on every thread, several times slower than memset (a tenth of a small MLP's step). */
+    /* C = A B + 1 * C on a cleared C rather than beta = 0: OpenBLAS clears C for beta = 0 with a
+     * scalar loop on every thread, several times slower than memset (a tenth of a small MLP's step). */
     if (j->f64)
         cblas_dgemm(CblasRowMajor, opa, opb, (blasint)m, (blasint)n, (blasint)j->k, j->alpha, (const double *)j->a + a_off,
                     (blasint)j->a_cols, (const double *)j->b + b_off, (blasint)j->b_cols, 1.0,
@@ -97,7 +105,9 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end)
 /* Below this many multiply-adds a GEMM runs on one thread (a split costs a few microseconds). */
 enum { SPLIT_MIN_MACS = 1 << 18, PART_ALIGN = 16 };
 
-void gb_matmul_accumulate(const gb_node *node, const gb_tensor *a, const gb_tensor *b, double alpha, gb_tensor *c)
+/* C = alpha op(A) op(B), or C += that when accumulate is nonzero. */
+static void gemm(const gb_node *node, const gb_tensor *a, const gb_tensor *b, double alpha, int accumulate,
+                 gb_tensor *c)
 {
     gemm_job j = {.a = a->data, .b = b->data, .c = c->data, .f64 = c->dtype == GB_F64, .alpha = alpha};
     j.ta = node->attr.transpose_a, j.tb = node->attr.transpose_b;
@@ -106,6 +116,9 @@ void gb_matmul_accumulate(const gb_node *node, const gb_tensor *a, const gb_tens
     j.a_rows = a->shape.dim[r], j.a_cols = a->shape.dim[r + 1];
     j.b_rows = b->shape.dim[r], j.b_cols = b->shape.dim[r + 1];
     j.m = j.ta ? j.a_cols : j.a_rows, j.k = j.ta ? j.a_rows : j.a_cols, j.n = j.tb ? j.b_rows : j.b_cols;
+    j.skinny = !j.f64 && gb_skinny_sgemm_fits(j.m, j.n, j.k);
+    if (!accumulate && !j.skinny) memset(c->data, 0, gb_tensor_bytes(c)); /* OpenBLAS adds: see gemm_task */
+    j.accumulate = accumulate || !j.skinny;
     if (j.m == 0 || j.n == 0 || batches == 0) return;
     /* each thread reads all of the operand not split: split the one that is larger (for the
      * small MLP's first layer, columns ran in 220 us, rows in 350) */
@@ -123,14 +136,17 @@ void gb_matmul_accumulate(const gb_node *node, const gb_tensor *a, const gb_tens
         gemm_range(&j, 0, tasks);
 }
 
+void gb_matmul_accumulate(const gb_node *node, const gb_tensor *a, const gb_tensor *b, double alpha, gb_tensor *c)
+{
+    gemm(node, a, b, alpha, 1, c);
+}
+
 static gb_status matmul_forward(const gb_kernel_args *k)
 {
-    memset(k->out->data, 0, gb_tensor_bytes(k->out));
-    gb_matmul_accumulate(k->node, k->in[0], k->in[1], 1.0, k->out);
+    gemm(k->node, k->in[0], k->in[1], 1.0, 0, k->out);
     return GB_OK;
 }
 
-/* C = op(A) op(B); the four cases of TensorFlow's MatMul gradient. */
 static void matmul_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     gb_node *a = n->inputs[0], *b = n->inputs[1];

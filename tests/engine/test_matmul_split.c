@@ -23,7 +23,10 @@ static const case_ cases[] = {
     {0, 128, 256, 128, 0, 1, GB_F32},
     {0, 127, 33, 200, 1, 1, GB_F32},  /* odd sizes: the last part is short */
     {0, 17, 300, 64, 0, 0, GB_F32},
-    {0, 1000, 10, 64, 0, 0, GB_F32},  /* skinny */
+    {0, 1000, 10, 64, 0, 0, GB_F32},  /* skinny (internal/skinny_gemm.h): few columns */
+    {0, 300, 2048, 10, 0, 1, GB_F32}, /* a shallow sum: columns split */
+    {0, 2048, 10, 300, 1, 0, GB_F32}, /* few columns, A transposed: rows split */
+    {2, 100, 12, 300, 0, 1, GB_F32},  /* batched */
     {0, 8, 8, 8, 0, 0, GB_F32},       /* under the split threshold */
     {0, 130, 70, 90, 0, 1, GB_F64},
     {3, 64, 96, 80, 0, 0, GB_F32},    /* batched: fewer batches than... or more than threads */
