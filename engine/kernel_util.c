@@ -123,7 +123,7 @@ typedef struct column_sums {
         }                                                                     \
     }
 
-static void column_sums_range(void *ctx, int64_t begin, int64_t end)
+GB_SIMD_CLONES static void column_sums_range(void *ctx, int64_t begin, int64_t end)
 {
     const column_sums *j = ctx;
     if (j->f64)

@@ -113,7 +113,7 @@ typedef struct bias_job {
     int f64;
 } bias_job;
 
-static void bias_activation_rows(void *ctx, int64_t begin, int64_t end)
+GB_SIMD_CLONES static void bias_activation_rows(void *ctx, int64_t begin, int64_t end)
 {
     const bias_job *j = ctx;
     int64_t cols = j->cols;
@@ -173,7 +173,7 @@ typedef struct grad_job {
     int f64;
 } grad_job;
 
-static void activation_grad_range(void *ctx, int64_t begin, int64_t end)
+GB_SIMD_CLONES static void activation_grad_range(void *ctx, int64_t begin, int64_t end)
 {
     const grad_job *j = ctx;
     if (j->f64)
