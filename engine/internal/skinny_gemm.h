@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* 1 if a product of these sizes should take the skinny loops: k <= 16 or n <= 16 with the
- * other sides large enough to matter, and the CPU (and OS) run AVX-512F. */
+ * other sides large enough to matter, on x86-64 where the CPU (and OS) run AVX-512F. */
 int gb_skinny_sgemm_fits(int64_t m, int64_t n, int64_t k);
 
 /* C = alpha op(A) op(B), or C += alpha op(A) op(B) when accumulate is nonzero; op(A) is m x k

@@ -11,6 +11,7 @@
  * compiler keeps the accumulators in registers. */
 #include "internal/skinny_gemm.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
 #define SKINNY __attribute__((target("avx512f")))
@@ -259,3 +260,20 @@ SKINNY void gb_skinny_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, flo
             narrow_any(tb, m, cols, k, alpha, a, lda, bj, ldb, accumulate, c + j0, ldc);
     }
 }
+
+#else /* not x86-64: OpenBLAS does every product */
+
+int gb_skinny_sgemm_fits(int64_t m, int64_t n, int64_t k)
+{
+    (void)m, (void)n, (void)k;
+    return 0;
+}
+
+void gb_skinny_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                     const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc)
+{
+    (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb;
+    (void)accumulate, (void)c, (void)ldc;
+}
+
+#endif
