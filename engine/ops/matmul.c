@@ -128,7 +128,7 @@ static void gemm(const gb_node *node, const gb_tensor *a, const gb_tensor *b, do
     j.skinny = !j.f64 && gb_skinny_sgemm_fits(j.m, j.n, j.k);
     j.accumulate = accumulate;
     if (j.m == 0 || j.n == 0 || batches == 0) return;
-    if (j.k == 0 && !j.skinny) { /* OpenBLAS returns at once on an empty sum */
+    if (j.k == 0 && !j.skinny) { /* an empty sum: nothing to add (OpenBLAS would reject lda = 0) */
         if (!accumulate) memset(c->data, 0, gb_tensor_bytes(c));
         return;
     }
@@ -159,6 +159,7 @@ static gb_status matmul_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
+/* C = op(A) op(B); the four cases of TensorFlow's MatMul gradient. */
 static void matmul_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     gb_node *a = n->inputs[0], *b = n->inputs[1];

@@ -27,6 +27,8 @@ static const case_ cases[] = {
     {0, 300, 2048, 10, 0, 1, GB_F32}, /* a shallow sum: columns split */
     {0, 2048, 10, 300, 1, 0, GB_F32}, /* few columns, A transposed: rows split */
     {2, 100, 12, 300, 0, 1, GB_F32},  /* batched */
+    {0, 40, 70, 0, 0, 0, GB_F32},     /* empty sums: zeros, skinny */
+    {0, 5, 7, 0, 1, 0, GB_F64},       /* and through OpenBLAS's side */
     {0, 8, 8, 8, 0, 0, GB_F32},       /* under the split threshold */
     {0, 130, 70, 90, 0, 1, GB_F64},
     {3, 64, 96, 80, 0, 0, GB_F32},    /* batched: fewer batches than... or more than threads */
