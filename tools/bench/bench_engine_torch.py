@@ -60,6 +60,23 @@ def mlp(label, widths, batch, make_opt, steps):
     return t
 
 
+def sgemm_rate(widths, batch):
+    """The rate PyTorch's BLAS reaches on the big MLP's GEMMs, as bench_engine's sgemm_rate
+    measures OpenBLAS's: forward, input gradient and weight gradient of every layer."""
+    layers = [(torch.zeros(batch, widths[i - 1]), torch.zeros(widths[i - 1], widths[i]), torch.zeros(batch, widths[i]))
+              for i in range(1, len(widths))]
+    flops = sum(3 * 2 * batch * widths[i - 1] * widths[i] for i in range(1, len(widths)))
+
+    def products():
+        for x, w, y in layers:
+            torch.mm(x, w, out=y)        # forward
+            torch.mm(y, w.t(), out=x)    # d input
+            torch.mm(x.t(), y, out=w)    # d weight
+
+    t = time_steps(products, 1, 1, reps=5)
+    print(f"sgemm_rate {flops / t * 1e-9:.2f} GFLOP/s (PyTorch's BLAS on the same GEMMs, {torch.get_num_threads()} threads)")
+
+
 def main():
     quick = "--quick" in sys.argv
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
@@ -68,6 +85,7 @@ def main():
     mlp("mlp_small_adam", [784, 256, 128, 10], 128, lambda p: torch.optim.Adam(p, lr=1e-3), 50 if quick else 300)
     t = mlp("mlp_big_sgd", [2048, 2048, 2048, 10], 1024, lambda p: torch.optim.SGD(p, lr=0.01), 2 if quick else 8)
     print(f"mlp_big_samples {1024 / t:.0f} samples/s")
+    sgemm_rate([2048, 2048, 2048, 10], 1024)
 
 
 if __name__ == "__main__":

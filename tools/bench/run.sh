@@ -95,6 +95,9 @@ for w in seed_step mlp_small_adam mlp_big_sgd; do
 done
 printf '%-40s %14.2f %14s %11.1f%%\n' "big MLP GEMM rate vs OpenBLAS (GFLOP/s)" "$(value big_mlp_rate "$engine")" \
   "$(value sgemm_rate "$engine")" "$(awk -v a="$(value big_mlp_rate "$engine")" -v b="$(value sgemm_rate "$engine")" 'BEGIN { print 100 * a / b }')"
+# what is left of the gap: the BLAS each side multiplies with (OpenBLAS here, MKL in PyTorch's wheel)
+printf '%-40s %14.2f %14.2f %11.1f%%\n' "GEMMs alone: OpenBLAS vs PyTorch's BLAS" "$(value sgemm_rate "$engine")" \
+  "$(value sgemm_rate "$torch")" "$(awk -v a="$(value sgemm_rate "$engine")" -v b="$(value sgemm_rate "$torch")" 'BEGIN { print 100 * a / b }')"
 
 # ---- Fashion-MNIST: one epoch of the demo's model against PyTorch training the same model ----
 echo
