@@ -26,6 +26,7 @@ void gb_plan_free(gb_plan *p)
     free(p->inputs);
     free(p->fused_add);
     free(p->fused_matmul);
+    free(p->fused_scale);
     if (p->device_state) gb_cuda_plan_state_free(p->device_state);
     free(p);
 }
@@ -46,16 +47,17 @@ int gb_plan_matches(const gb_plan *p, const gb_graph *g, const gb_feed *feeds, s
 }
 
 /* What node n reads when it runs: a fused activation reads its bias add's two inputs; a fused
- * update its learning rate and its gradient MatMul's two inputs. */
+ * update its learning rate and its gradient MatMul's two inputs; a fused scale its Mul's two. */
 static size_t read_count(const gb_plan *p, const gb_node *n)
 {
-    return p->fused_add[n->id] ? 2 : p->fused_matmul[n->id] ? 3 : n->n_inputs;
+    return p->fused_add[n->id] || p->fused_scale[n->id] ? 2 : p->fused_matmul[n->id] ? 3 : n->n_inputs;
 }
 
 static gb_node *read_input(const gb_plan *p, const gb_node *n, size_t i)
 {
-    const gb_node *add = p->fused_add[n->id], *matmul = p->fused_matmul[n->id];
+    const gb_node *add = p->fused_add[n->id], *matmul = p->fused_matmul[n->id], *scale = p->fused_scale[n->id];
     if (add) return add->inputs[i];
+    if (scale) return scale->inputs[i];
     if (matmul && i > 0) return matmul->inputs[i - 1];
     return n->inputs[i];
 }
@@ -223,6 +225,27 @@ static void fuse_sgd_matmuls(builder *b, const unsigned *uses, unsigned char *dr
     }
 }
 
+/* v = v * c in place: an Assign to a float variable of the Mul of that variable and a scalar,
+ * the Mul read by nothing else and run just before it (nothing can touch the variable between
+ * the two). Adam's beta powers advance this way each step; on the GPU the scale joins the
+ * batched updates instead of costing a kernel and a copy each. */
+static void fuse_scale_assigns(builder *b, const unsigned *uses, unsigned char *drop)
+{
+    gb_plan *p = b->p;
+    for (size_t k = 1; k < p->n_order; k++) {
+        gb_node *assign = p->order[k], *mul = p->order[k - 1];
+        if (!gb_is_assign(assign) || b->fed[assign->id] || assign->inputs[0] != mul) continue;
+        if (!gb_is_mul(mul) || b->fed[mul->id] || uses[mul->id] != 1 || mul->n_inputs != 2) continue;
+        const gb_tensor *factor = &p->values[mul->inputs[1]->id], *product = &p->values[mul->id];
+        if (mul->inputs[0] != assign->attr.variable || b->fed[mul->inputs[0]->id] || b->fed[mul->inputs[1]->id] ||
+            !gb_is_float(product->dtype) || factor->dtype != product->dtype || gb_shape_elements(&factor->shape) != 1 ||
+            !gb_shape_equal(&product->shape, &assign->attr.variable->shape))
+            continue;
+        p->fused_scale[assign->id] = mul;
+        drop[mul->id] = 1;
+    }
+}
+
 /* The fusions, then the nodes they absorbed dropped from the order. */
 static gb_status fuse(builder *b, gb_node *const *fetches, size_t n_fetches)
 {
@@ -236,6 +259,7 @@ static gb_status fuse(builder *b, gb_node *const *fetches, size_t n_fetches)
     count_uses(b, fetches, n_fetches, uses);
     fuse_bias_activations(b, uses, drop);
     fuse_sgd_matmuls(b, uses, drop);
+    fuse_scale_assigns(b, uses, drop);
     size_t kept = 0;
     for (size_t k = 0; k < p->n_order; k++)
         if (!drop[p->order[k]->id]) p->order[kept++] = p->order[k];
@@ -355,7 +379,8 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
     p->inputs = malloc(9 * sizeof *p->inputs);
     p->fused_add = calloc(g->count, sizeof *p->fused_add);
     p->fused_matmul = calloc(g->count, sizeof *p->fused_matmul);
-    if (!p->fused_add || !p->fused_matmul || !p->fetch_ids || !p->feed_ids || !p->feed_dtypes || !p->feed_shapes || !p->values || !p->buffer_of ||
+    p->fused_scale = calloc(g->count, sizeof *p->fused_scale);
+    if (!p->fused_add || !p->fused_matmul || !p->fused_scale || !p->fetch_ids || !p->feed_ids || !p->feed_dtypes || !p->feed_shapes || !p->values || !p->buffer_of ||
         !p->inputs) {
         st = gb_fail(GB_ENOMEM, "session: out of memory while planning");
         goto done;
@@ -492,10 +517,12 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         }
         gb_kernel_args args = {n, p->inputs, out, s};
         double start = stats ? gb_plan_micros_since(&t0) : 0;
-        const gb_node *add = p->fused_add[n->id], *matmul = p->fused_matmul[n->id];
+        const gb_node *add = p->fused_add[n->id], *matmul = p->fused_matmul[n->id], *scale = p->fused_scale[n->id];
         gb_status st;
         if (add)
             st = gb_bias_activation_forward(n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
+        else if (scale)
+            st = gb_scale_variable_forward(&args, &p->values[scale->inputs[1]->id]);
         else if (matmul && check_numerics)
             st = update_checked(p, &args, matmul);
         else if (matmul)

@@ -32,6 +32,9 @@ gb_status gb_cuda_apply_adam_forward(const gb_kernel_args *k);
 gb_status gb_cuda_apply_rmsprop_forward(const gb_kernel_args *k);
 gb_status gb_cuda_apply_adagrad_forward(const gb_kernel_args *k);
 
+/* v = v * factor for a fused Assign (see gb_scale_variable_forward), queued with the updates. */
+gb_status gb_cuda_scale_variable_forward(const gb_kernel_args *k, const gb_tensor *factor);
+
 /* act(x + bias) for a fused bias add (see gb_bias_activation_forward), device pointers. */
 gb_status gb_cuda_bias_activation_forward(gb_session *s, const gb_node *activation, const gb_tensor *x,
                                           const gb_tensor *bias, gb_tensor *out);

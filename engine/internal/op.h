@@ -79,6 +79,13 @@ gb_status gb_bias_activation_forward(const gb_node *activation, const gb_tensor 
 int gb_is_matmul(const gb_node *n);
 void gb_matmul_accumulate(const gb_node *matmul, const gb_tensor *a, const gb_tensor *b, double alpha, gb_tensor *c);
 
+/* Whether n is an elementwise Mul; an Assign. An Assign of the Mul of its variable and a scalar
+ * may run as v = v * c in place (plan.c), out being the variable's storage (the same IEEE
+ * product as the Mul's). */
+int gb_is_mul(const gb_node *n);
+int gb_is_assign(const gb_node *n);
+gb_status gb_scale_variable_forward(const gb_kernel_args *args, const gb_tensor *factor);
+
 /* Creates a node of op with the given inputs and attributes (copied) under the current scope.
  * name NULL uses the op's default. Returns NULL (and sets the graph error) on a shape error, or
  * when the graph already has an error or an input is NULL. */

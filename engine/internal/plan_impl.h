@@ -29,6 +29,8 @@ struct gb_plan {
     gb_node **fused_add;       /* by node id: the bias add an activation absorbs, else NULL */
     gb_node **fused_matmul;    /* by node id: the gradient MatMul an ApplyGradientDescent
                                 * computes into its variable (CPU plans), else NULL */
+    gb_node **fused_scale;     /* by node id: the Mul (the variable times a scalar) an Assign
+                                * computes in place (Adam's beta powers), else NULL */
     void *device_state;        /* a CUDA session's buffers and captured graph for this plan */
 };
 

@@ -184,6 +184,8 @@ BINARY_OP(op_equal, "Equal", NULL)
 BINARY_OP(op_greater, "Greater", NULL)
 BINARY_OP(op_greater_equal, "GreaterEqual", NULL)
 
+int gb_is_mul(const gb_node *n) { return n->op == &op_mul; }
+
 /* TensorFlow's default node names for these ops. */
 static gb_node *binary(gb_graph *g, const gb_op_def *op, const char *name, gb_binary_kind kind, gb_node *a, gb_node *b)
 {

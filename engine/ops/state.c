@@ -200,6 +200,25 @@ static gb_status assign_add_forward(const gb_kernel_args *k)
 static const gb_op_def op_assign = {"Assign", assign_infer, assign_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_assign_forward)};
 static const gb_op_def op_assign_add = {"AssignAdd", assign_infer, assign_add_forward, NULL, 0, 1, 0, 0, GB_CUDA_KERNEL(gb_cuda_assign_add_forward)};
 
+int gb_is_assign(const gb_node *n) { return n->op == &op_assign; }
+
+#define SCALE_VARIABLE(T)                                                   \
+    {                                                                       \
+        T *v = k->out->data, c = *(const T *)factor->data;                  \
+        for (int64_t i = 0; i < n; i++) v[i] = v[i] * c;                    \
+    }
+
+gb_status gb_scale_variable_forward(const gb_kernel_args *k, const gb_tensor *factor)
+{
+    /* the variable node ran before this one and checked that it holds a value */
+    int64_t n = gb_shape_elements(&k->out->shape);
+    if (k->out->dtype == GB_F64)
+        SCALE_VARIABLE(double)
+    else
+        SCALE_VARIABLE(float)
+    return GB_OK;
+}
+
 static gb_node *assign_like(gb_graph *g, const gb_op_def *op, const char *name, gb_node *variable, gb_node *value)
 {
     if (!g || g->status != GB_OK) return NULL;

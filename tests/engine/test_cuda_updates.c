@@ -112,26 +112,35 @@ Test(cuda_updates, a_read_after_the_updates_in_the_same_run_sees_them)
     compare_steps(gb_gradient_descent(0.2), "gradient descent", 5);
 }
 
-Test(cuda_updates, a_step_updates_every_variable_in_one_launch)
+/* Launches of gb_k_apply in each of three training steps (eager, captured, replayed). */
+static void count_update_launches(gb_optimizer opt, const char *name, size_t want, const char *what)
 {
-    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
     void *driver;
     size_t (*launches)(const char *) = emulator_launches(&driver);
     if (!launches) cr_skip_test("counting launches needs the emulator (on a GPU: nsys shows them)");
-    mlp m = build_mlp(gb_adam(0.01));
+    mlp m = build_mlp(opt);
     batch b = make_batch();
     gb_feed feeds[] = {{m.x, b.x}, {m.labels, b.labels}};
     gb_session *s = gb_session_new(m.g, GB_CUDA);
     cr_assert_eq(gb_session_run(s, NULL, 0, &m.init, 1, NULL), GB_OK, "%s", gb_errmsg());
-    for (int run = 0; run < 3; run++) { /* eager, captured, replayed */
-        size_t before = launches("gb_k_apply");
+    for (int run = 0; run < 3; run++) {
+        size_t before = launches("gb_k_apply"), binary = launches("gb_k_binary");
         cr_assert_eq(gb_session_run(s, feeds, 2, &m.train, 1, NULL), GB_OK, "%s", gb_errmsg());
-        cr_assert_eq(launches("gb_k_apply") - before, 1, "run %d: %zu launches to update 6 variables", run,
-                     launches("gb_k_apply") - before);
+        cr_assert_eq(launches("gb_k_apply") - before, want, "%s, run %d: %zu launches for %s", name, run, launches("gb_k_apply") - before, what);
+        /* the step's one elementwise kernel is the last layer's bias add: no Mul for the powers */
+        cr_assert_eq(launches("gb_k_binary") - binary, 1, "%s, run %d: %zu elementwise launches", name, run, launches("gb_k_binary") - binary);
     }
     gb_session_free(s);
     gb_tensor_free(b.x);
     gb_tensor_free(b.labels);
     gb_graph_free(m.g);
     dlclose(driver);
+}
+
+Test(cuda_updates, a_step_updates_every_variable_in_one_launch)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    count_update_launches(gb_momentum(0.1, 0.9, 0), "momentum", 1, "6 variables");
+    /* Adam's beta powers advance after every variable used them: one more launch scales both */
+    count_update_launches(gb_adam(0.01), "adam", 2, "6 variables and the 2 beta powers");
 }

@@ -183,6 +183,14 @@ static gb_status apply(const gb_kernel_args *k, int32_t kind, int slots)
     return gb_cuda_queue_update(cuda_of(k), &p);
 }
 
+gb_status gb_cuda_scale_variable_forward(const gb_kernel_args *k, const gb_tensor *factor)
+{
+    gb_cu_apply p = {.var = k->out->data, .error = gb_session_cuda(k->session)->error, .grad = factor->data,
+                     .lr = factor->data, .n = elements(k->out), .kind = GB_CU_APPLY_SCALE,
+                     .dtype = (int32_t)k->out->dtype};
+    return gb_cuda_queue_update(cuda_of(k), &p);
+}
+
 gb_status gb_cuda_apply_sgd_forward(const gb_kernel_args *k) { return apply(k, GB_CU_APPLY_SGD, 0); }
 gb_status gb_cuda_apply_momentum_forward(const gb_kernel_args *k) { return apply(k, GB_CU_APPLY_MOMENTUM, 1); }
 gb_status gb_cuda_apply_adam_forward(const gb_kernel_args *k) { return apply(k, GB_CU_APPLY_ADAM, 4); }

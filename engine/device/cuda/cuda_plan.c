@@ -279,11 +279,11 @@ static int waits_for_updates(const gb_plan *p, const gb_cuda_session *cs, const 
 {
     if (cs->updates.count == 0) return 0;
     if (!on_device(p, n)) return 1;
-    const gb_node *add = p->fused_add[n->id];
+    const gb_node *fused = p->fused_add[n->id] ? p->fused_add[n->id] : p->fused_scale[n->id];
     for (size_t i = 0; i < n->n_inputs; i++)
         if (reads_queued(cs, &p->values[n->inputs[i]->id])) return 1;
-    for (size_t i = 0; add && i < add->n_inputs; i++)
-        if (reads_queued(cs, &p->values[add->inputs[i]->id])) return 1;
+    for (size_t i = 0; fused && i < fused->n_inputs; i++)
+        if (reads_queued(cs, &p->values[fused->inputs[i]->id])) return 1;
     if (gb_cuda_updates_touch(cs, out->data, gb_plan_value_bytes(out), 1)) return 1;
     const gb_node *state[] = {n->attr.variable, n->attr.slots[0], n->attr.slots[1], n->attr.slots[2], n->attr.slots[3]};
     for (int i = 0; i < 5; i++) {
@@ -305,10 +305,13 @@ static gb_status run_node(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sess
     gb_status st = place(cp, p, s, cs, n, out);
     if (st == GB_OK && waits_for_updates(p, cs, n, out)) st = gb_cuda_flush_updates(cs);
     double start = stats ? gb_plan_micros_since(t0) : 0;
-    const gb_node *add = p->fused_add[n->id];
+    const gb_node *add = p->fused_add[n->id], *scale = p->fused_scale[n->id];
     if (st != GB_OK) {
     } else if (add) {
         st = gb_cuda_bias_activation_forward(s, n, &p->values[add->inputs[0]->id], &p->values[add->inputs[1]->id], out);
+    } else if (scale) {
+        gb_kernel_args args = {n, p->inputs, out, s};
+        st = gb_cuda_scale_variable_forward(&args, &p->values[scale->inputs[1]->id]);
     } else if (n->is_variable || is_constant(n) || (n->op->aliases_input && on_device(p, n))) {
         /* nothing to compute: the value is in place */
     } else if (n->op->cuda_forward) {

@@ -75,6 +75,7 @@ template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p,
     T lr = *(const T *)p.lr;
     switch (p.kind) {
     case GB_CU_APPLY_SGD: GB_BLOCKS_LOOP(i, p.n, block, blocks) w[i] -= lr * g[i]; break;
+    case GB_CU_APPLY_SCALE: GB_BLOCKS_LOOP(i, p.n, block, blocks) w[i] = w[i] * g[0]; break;
     case GB_CU_APPLY_MOMENTUM: {
         T mu = (T)p.alpha;
         GB_BLOCKS_LOOP(i, p.n, block, blocks)
