@@ -112,7 +112,8 @@ Test(cuda_updates, a_read_after_the_updates_in_the_same_run_sees_them)
     compare_steps(gb_gradient_descent(0.2), "gradient descent", 5);
 }
 
-/* Launches of gb_k_apply in each of three training steps (eager, captured, replayed). */
+/* Launches of gb_k_apply in each of three training steps (eager, captured, replayed), and of
+ * the kernels the batch replaces. */
 static void count_update_launches(gb_optimizer opt, const char *name, size_t want, const char *what)
 {
     void *driver;
@@ -124,11 +125,15 @@ static void count_update_launches(gb_optimizer opt, const char *name, size_t wan
     gb_session *s = gb_session_new(m.g, GB_CUDA);
     cr_assert_eq(gb_session_run(s, NULL, 0, &m.init, 1, NULL), GB_OK, "%s", gb_errmsg());
     for (int run = 0; run < 3; run++) {
-        size_t before = launches("gb_k_apply"), binary = launches("gb_k_binary");
+        size_t before = launches("gb_k_apply"), binary = launches("gb_k_binary"), fill = launches("gb_k_fill");
         cr_assert_eq(gb_session_run(s, feeds, 2, &m.train, 1, NULL), GB_OK, "%s", gb_errmsg());
-        cr_assert_eq(launches("gb_k_apply") - before, want, "%s, run %d: %zu launches for %s", name, run, launches("gb_k_apply") - before, what);
+        cr_assert_eq(launches("gb_k_apply") - before, want, "%s, run %d: %zu launches for %s", name, run,
+                     launches("gb_k_apply") - before, what);
         /* the step's one elementwise kernel is the last layer's bias add: no Mul for the powers */
-        cr_assert_eq(launches("gb_k_binary") - binary, 1, "%s, run %d: %zu elementwise launches", name, run, launches("gb_k_binary") - binary);
+        cr_assert_eq(launches("gb_k_binary") - binary, 1, "%s, run %d: %zu elementwise launches", name, run,
+                     launches("gb_k_binary") - binary);
+        /* one fill: the loss's OnesLike; global_step += 1 goes with the updates */
+        cr_assert_eq(launches("gb_k_fill") - fill, 1, "%s, run %d: %zu fills", name, run, launches("gb_k_fill") - fill);
     }
     gb_session_free(s);
     gb_tensor_free(b.x);

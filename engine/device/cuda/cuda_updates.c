@@ -49,7 +49,7 @@ int gb_cuda_updates_touch(const gb_cuda_session *cs, const void *data, size_t by
 {
     for (int32_t i = 0; i < cs->updates.count; i++) {
         const gb_cu_apply *u = &cs->updates.update[i];
-        size_t element = u->dtype == GB_F64 ? 8 : 4, all = (size_t)u->n * element;
+        size_t element = gb_dtype_size((gb_dtype)u->dtype), all = (size_t)u->n * element;
         if (overlaps(data, bytes, u->var, all) || overlaps(data, bytes, u->slot0, all) ||
             overlaps(data, bytes, u->slot1, all))
             return 1;

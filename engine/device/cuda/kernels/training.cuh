@@ -127,6 +127,15 @@ template <typename T> __device__ inline void gb_apply_loop(const gb_cu_apply &p,
     }
 }
 
+// AssignAdd queued with the updates (a step's global_step += 1), for any numeric dtype.
+template <typename T> __device__ inline void gb_add_loop(const gb_cu_apply &p, unsigned block, unsigned blocks)
+{
+    if (p.error && p.error->node_plus_one) return;
+    T *w = (T *)p.var;
+    const T *x = (const T *)p.grad;
+    GB_BLOCKS_LOOP(i, p.n, block, blocks) w[i] += x[i];
+}
+
 // A batch of updates: each block finds its variable (batches are short: a linear search).
 // __grid_constant__ lets the blocks index the parameters in place, without a local copy.
 extern "C" __global__ void gb_k_apply(const __grid_constant__ gb_cu_apply_batch p)
@@ -135,8 +144,16 @@ extern "C" __global__ void gb_k_apply(const __grid_constant__ gb_cu_apply_batch 
     while (t + 1 < p.count && blockIdx.x >= p.first_block[t + 1]) t++;
     const gb_cu_apply &u = p.update[t];
     unsigned block = blockIdx.x - p.first_block[t], blocks = p.first_block[t + 1] - p.first_block[t];
-    if (u.dtype == GB_F64)
+    if (u.kind == GB_CU_APPLY_ADD) {
+        switch (u.dtype) {
+        case GB_F64: gb_add_loop<double>(u, block, blocks); break;
+        case GB_I64: gb_add_loop<int64_t>(u, block, blocks); break;
+        case GB_I32: gb_add_loop<int32_t>(u, block, blocks); break;
+        default: gb_add_loop<float>(u, block, blocks); break;
+        }
+    } else if (u.dtype == GB_F64) {
         gb_apply_loop<double>(u, block, blocks);
-    else
+    } else {
         gb_apply_loop<float>(u, block, blocks);
+    }
 }
