@@ -281,9 +281,13 @@ typedef struct free_buffer {
     size_t bytes;
 } free_buffer;
 
-/* An optimizer's update: TensorFlow names them all Apply* (ApplyAdam, ApplyGradientDescent, ...),
- * and so does optim_apply.c. */
-static int is_update(const gb_node *n) { return strncmp(n->op->type, "Apply", 5) == 0; }
+/* What a device executor queues with the optimizers' updates (cuda_updates.c) rather than runs
+ * at once: the updates (TensorFlow names them all Apply*: ApplyAdam, ApplyGradientDescent, ...,
+ * and so does optim_apply.c), AssignAdd, and an Assign that scales its variable in place. */
+static int is_queued_update(const gb_plan *p, const gb_node *n)
+{
+    return strncmp(n->op->type, "Apply", 5) == 0 || strcmp(n->op->type, "AssignAdd") == 0 || p->fused_scale[n->id];
+}
 
 /* Gives every output that needs memory a buffer, reusing a buffer once its last reader ran. */
 static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fetches)
@@ -302,8 +306,8 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
     }
     for (size_t f = 0; f < n_fetches; f++) b->last_use[buffer_root(b, fetches[f])->id] = SIZE_MAX;
     for (size_t k = 0; k < p->n_order && !b->host_buffers; k++)
-        for (size_t i = 0; is_update(p->order[k]) && i < p->order[k]->n_inputs; i++)
-            b->last_use[buffer_root(b, p->order[k]->inputs[i])->id] = SIZE_MAX;
+        for (size_t i = 0; is_queued_update(p, p->order[k]) && i < read_count(p, p->order[k]); i++)
+            b->last_use[buffer_root(b, read_input(p, p->order[k], i))->id] = SIZE_MAX;
 
     size_t *sizes = calloc(p->n_order + 1, sizeof *sizes);
     free_buffer *pool = calloc(p->n_order + 1, sizeof *pool);

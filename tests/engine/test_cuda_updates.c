@@ -149,3 +149,39 @@ Test(cuda_updates, a_step_updates_every_variable_in_one_launch)
     /* Adam's beta powers advance after every variable used them: one more launch scales both */
     count_update_launches(gb_adam(0.01), "adam", 2, "6 variables and the 2 beta powers");
 }
+
+/* AssignAdd is queued too: the value it adds must survive until the batch runs, even when later
+ * nodes of the run could take its buffer. */
+Test(cuda_updates, an_assign_add_of_a_computed_value_adds_what_was_computed)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    enum { N = 4096 };
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, S(1, N));
+    gb_node *v = gb_variable(g, "v", GB_F32, S(1, N), gb_init_constant(1));
+    gb_node *added = gb_assign_add(g, v, gb_mul(g, x, gb_scalar_of(g, GB_F32, 2)));
+    gb_node *deps[] = {added};
+    gb_node *later = gb_square(g, gb_control_deps(gb_mul(g, x, gb_scalar_of(g, GB_F32, 3)), 1, deps));
+    gb_node *init = gb_global_variables_initializer(g);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_session *s = gb_session_new(g, GB_CUDA);
+    cr_assert_not_null(s, "%s", gb_errmsg());
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    gb_tensor *xt = gb_tensor_new(GB_F32, S(1, N));
+    for (int i = 0; i < N; i++) ((float *)gb_tensor_data(xt))[i] = (float)(i % 17);
+    gb_feed feeds[] = {{x, xt}};
+    gb_node *fetches[] = {added, later};
+    for (int run = 1; run <= 3; run++) { /* eager, captured, replayed */
+        const gb_tensor *out[2];
+        cr_assert_eq(gb_session_run(s, feeds, 1, fetches, 2, out), GB_OK, "%s", gb_errmsg());
+        const float *sum = gb_tensor_data(gb_session_variable(s, v)), *sq = gb_tensor_data(out[1]);
+        for (int i = 0; i < N; i++) {
+            float xi = (float)(i % 17);
+            cr_assert_eq(sum[i], 1 + run * 2 * xi, "run %d: v[%d] = %g", run, i, sum[i]);
+            cr_assert_eq(sq[i], 9 * xi * xi, "run %d: later[%d] = %g", run, i, sq[i]);
+        }
+    }
+    gb_tensor_free(xt);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
