@@ -8,7 +8,8 @@
  *    contiguous in A; the n sums for each sit in registers and are written out row by row.
  *
  * The small side is a compile-time constant in each loop (switch over 1..16), so the
- * compiler keeps the accumulators in registers. */
+ * compiler keeps the accumulators in registers; transposes stay run-time strides, which keeps
+ * the file to 32 expansions (it compiles in seconds, not minutes, under the sanitizers). */
 #include "internal/skinny_gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -51,10 +52,12 @@ SKINNY_INLINE void write_c(float *c, __mmask16 lanes, __m512 sum, float alpha, i
 
 /* ---- shallow: k <= 16 ---- */
 
-/* C's columns [0, cols); the K rows of op(B) start at bt, ldbt apart. Eight rows of C at a time,
- * each written from start to end: C streams out as eight sequential runs. */
-SKINNY_INLINE void shallow_rows(const int TA, const int K, int64_t m, int64_t cols, const float *a, int64_t lda,
-                                const float *bt, int64_t ldbt, float alpha, int accumulate, float *c, int64_t ldc)
+/* C's columns [0, cols); the K rows of op(B) start at bt, ldbt apart; op(A)'s row i starts at
+ * a + i * row_step, its elements depth_step apart. Eight rows of C at a time, each written from
+ * start to end: C streams out as eight sequential runs. */
+SKINNY_INLINE void shallow_rows(const int K, int64_t m, int64_t cols, const float *a, int64_t row_step,
+                                int64_t depth_step, const float *bt, int64_t ldbt, float alpha, int accumulate, float *c,
+                                int64_t ldc)
 {
     for (int64_t i0 = 0; i0 < m; i0 += GROUP) {
         int64_t group = m - i0 < GROUP ? m - i0 : GROUP;
@@ -64,31 +67,31 @@ SKINNY_INLINE void shallow_rows(const int TA, const int K, int64_t m, int64_t co
 #pragma GCC unroll 16
             for (int kk = 0; kk < K; kk++) w[kk] = _mm512_maskz_loadu_ps(lanes, bt + kk * ldbt + j);
             for (int64_t i = i0; i < i0 + group; i++) {
-                const float *ai = TA ? a + i : a + i * lda;
-                int64_t step = TA ? lda : 1;
+                const float *ai = a + i * row_step;
                 __m512 sum = _mm512_mul_ps(_mm512_set1_ps(ai[0]), w[0]);
 #pragma GCC unroll 16
-                for (int kk = 1; kk < K; kk++) sum = _mm512_fmadd_ps(_mm512_set1_ps(ai[kk * step]), w[kk], sum);
+                for (int kk = 1; kk < K; kk++) sum = _mm512_fmadd_ps(_mm512_set1_ps(ai[kk * depth_step]), w[kk], sum);
                 write_c(c + i * ldc + j, lanes, sum, alpha, accumulate);
             }
         }
     }
 }
 
-SKINNY_INLINE void shallow(const int TA, const int K, int tb, int64_t m, int64_t n, float alpha, const float *a,
+SKINNY_INLINE void shallow(const int K, int ta, int tb, int64_t m, int64_t n, float alpha, const float *a,
                            int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc)
 {
-    if (!tb) {
-        shallow_rows(TA, K, m, n, a, lda, b, ldb, alpha, accumulate, c, ldc);
-        return;
-    }
-    float bt[TRANSPOSED_FLOATS]; /* op(B) for a block of columns, rows contiguous */
-    const int64_t block = TRANSPOSED_FLOATS / K / SMALL * SMALL;
+    float bt[TRANSPOSED_FLOATS]; /* a transposed op(B) for a block of columns, rows contiguous */
+    const int64_t block = tb ? TRANSPOSED_FLOATS / K / SMALL * SMALL : n;
     for (int64_t j0 = 0; j0 < n; j0 += block) {
         int64_t cols = n - j0 < block ? n - j0 : block;
-        for (int64_t j = 0; j < cols; j++)
-            for (int kk = 0; kk < K; kk++) bt[kk * block + j] = b[(j0 + j) * ldb + kk];
-        shallow_rows(TA, K, m, cols, a, lda, bt, block, alpha, accumulate, c + j0, ldc);
+        const float *rows_of_b = b + j0;
+        int64_t ld = ldb;
+        if (tb) {
+            for (int64_t j = 0; j < cols; j++)
+                for (int kk = 0; kk < K; kk++) bt[kk * block + j] = b[(j0 + j) * ldb + kk];
+            rows_of_b = bt, ld = block;
+        }
+        shallow_rows(K, m, cols, a, ta ? 1 : lda, ta ? lda : 1, rows_of_b, ld, alpha, accumulate, c + j0, ldc);
     }
 }
 
@@ -146,9 +149,10 @@ SKINNY_INLINE void narrow(int tb, int64_t m, int64_t n, int64_t k, float alpha, 
 
 /* ---- narrow transposed: n <= 16, A transposed (A is k x m) ---- */
 
-SKINNY_INLINE void narrow_transposed(const int N, const int TB, int64_t m, int64_t k, float alpha, const float *a,
+SKINNY_INLINE void narrow_transposed(const int N, int tb, int64_t m, int64_t k, float alpha, const float *a,
                                      int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc)
 {
+    const int64_t column_step = tb ? ldb : 1, depth_step = tb ? 1 : ldb; /* op(B)'s (kk, cc) */
     enum { HALF = STRIP / 2 };
     const int halves = N <= 12 ? 2 : 1; /* 2N accumulators must leave registers for the loads */
     for (int64_t k0 = 0; k0 < k; k0 += STRIP_DEPTH) {
@@ -169,7 +173,7 @@ SKINNY_INLINE void narrow_transposed(const int N, const int TB, int64_t m, int64
                 __m512 x1 = halves == 2 ? _mm512_maskz_loadu_ps(lanes1, ak + HALF) : x0;
 #pragma GCC unroll 16
                 for (int cc = 0; cc < N; cc++) {
-                    __m512 s = _mm512_set1_ps(TB ? b[cc * ldb + kk] : b[kk * ldb + cc]);
+                    __m512 s = _mm512_set1_ps(b[cc * column_step + kk * depth_step]);
                     sum[cc][0] = _mm512_fmadd_ps(x0, s, sum[cc][0]);
                     if (halves == 2) sum[cc][1] = _mm512_fmadd_ps(x1, s, sum[cc][1]);
                 }
@@ -199,13 +203,8 @@ SKINNY_LOOP void shallow_any(int ta, int tb, int64_t m, int64_t n, int64_t k, fl
                                int64_t lda, const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc)
 {
     switch (k) {
-#define SHALLOW_CASE(K)                                                                                   \
-    case K:                                                                                               \
-        if (ta)                                                                                           \
-            shallow(1, K, tb, m, n, alpha, a, lda, b, ldb, accumulate, c, ldc);                           \
-        else                                                                                              \
-            shallow(0, K, tb, m, n, alpha, a, lda, b, ldb, accumulate, c, ldc);                           \
-        break;
+#define SHALLOW_CASE(K) \
+    case K: shallow(K, ta, tb, m, n, alpha, a, lda, b, ldb, accumulate, c, ldc); break;
         SMALL_SIZES(SHALLOW_CASE)
 #undef SHALLOW_CASE
     default:
@@ -218,13 +217,8 @@ SKINNY_LOOP void narrow_transposed_any(int tb, int64_t m, int64_t n, int64_t k, 
                                          int64_t ldc)
 {
     switch (n) {
-#define NARROW_CASE(N)                                                                                    \
-    case N:                                                                                               \
-        if (tb)                                                                                           \
-            narrow_transposed(N, 1, m, k, alpha, a, lda, b, ldb, accumulate, c, ldc);                     \
-        else                                                                                              \
-            narrow_transposed(N, 0, m, k, alpha, a, lda, b, ldb, accumulate, c, ldc);                     \
-        break;
+#define NARROW_CASE(N) \
+    case N: narrow_transposed(N, tb, m, k, alpha, a, lda, b, ldb, accumulate, c, ldc); break;
         SMALL_SIZES(NARROW_CASE)
 #undef NARROW_CASE
     default:
