@@ -21,13 +21,13 @@
 #define SKINNY_INLINE static inline __attribute__((always_inline, target("avx512f")))
 
 enum {
-    SMALL = 16,         /* the largest skinny side: one vector */
-    GROUP = 8,          /* rows of C sharing each load of op(B) */
+    SMALL = 16,               /* the largest skinny side: one vector */
+    GROUP = 8,                /* rows of C sharing each load of op(B) */
     TRANSPOSED_FLOATS = 8192, /* a transposed op(B) copied a block at a time: 32 KiB of stack */
-    DEPTH_BLOCK = 256,  /* rows of a transposed op(B) copied at a time */
-    STRIP = 32,         /* rows of C per pass of the narrow transposed loop */
-    STRIP_DEPTH = 512,  /* k per pass there: bounds the pages of A a pass touches */
-    PREFETCH_ROWS = 8   /* how far ahead in A that loop asks for its rows */
+    DEPTH_BLOCK = 256,        /* rows of a transposed op(B) copied at a time */
+    STRIP = 32,               /* rows of C per pass of the narrow transposed loop */
+    STRIP_DEPTH = 512,        /* k per pass there: bounds the pages of A a pass touches */
+    PREFETCH_ROWS = 8         /* how far ahead in A that loop asks for its rows */
 };
 
 int gb_skinny_sgemm_fits(int64_t m, int64_t n, int64_t k)
