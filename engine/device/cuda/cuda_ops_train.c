@@ -130,16 +130,10 @@ gb_status gb_cuda_assign_add_forward(const gb_kernel_args *k)
     if (!gb_session_is_initialized(k->session, k->node->attr.variable))
         return gb_fail(GB_ESTATE, "variable %s is updated before it is initialised", k->node->attr.variable->name);
     if (k->out->dtype == GB_BOOL) return gb_fail(GB_EINVAL, "cannot add to a bool variable");
-    gb_dtype dtype = k->out->dtype;
-    if (dtype == GB_F32 || dtype == GB_F64 || dtype == GB_I32 || dtype == GB_I64) { /* with the updates */
-        gb_cu_apply p = {.var = k->out->data, .error = cs->error, .grad = k->in[0]->data, .lr = k->in[0]->data,
-                         .n = elements(k->out), .kind = GB_CU_APPLY_ADD, .dtype = (int32_t)dtype};
-        return gb_cuda_queue_update(cs, &p);
-    }
-    gb_cu_fill p = {.y = k->out->data, .x = k->in[0]->data, .error = cs->error, .n = elements(k->out),
-                    .dtype = (int32_t)dtype, .add = 1};
-    if (p.n == 0) return GB_OK;
-    return gb_cuda_launch(cs, GB_KERNEL_FILL, gb_cuda_grid(cs, p.n), THREADS, &p);
+    /* every other dtype (f32, f64, i32, i64) goes with the queued updates */
+    gb_cu_apply p = {.var = k->out->data, .error = cs->error, .grad = k->in[0]->data, .lr = k->in[0]->data,
+                     .n = elements(k->out), .kind = GB_CU_APPLY_ADD, .dtype = (int32_t)k->out->dtype};
+    return gb_cuda_queue_update(cs, &p);
 }
 
 gb_status gb_cuda_ones_like_forward(const gb_kernel_args *k)

@@ -127,14 +127,12 @@ typedef struct gb_cu_schedule {
     int32_t kind, staircase;
 } gb_cu_schedule;
 
-/* var op= value (assign_add) and fills. */
+/* Fills: y = value. */
 typedef struct gb_cu_fill {
     void *y;
-    const void *x; /* assign_add: the addend */
-    const gb_cuda_error_word *error; /* assign_add: skipped when an earlier kernel of the run failed */
     int64_t n;
     double value;
-    int32_t dtype, add;
+    int32_t dtype;
 } gb_cu_fill;
 
 /* The optimizers' fused update of one variable: var, its slots and the gradient. lr is a device

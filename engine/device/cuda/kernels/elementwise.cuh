@@ -202,18 +202,12 @@ extern "C" __global__ void gb_k_act_grad(const gb_cu_act_grad p)
         gb_act_grad_loop<float>(p);
 }
 
-// Fills (zeros, ones, OnesLike) and AssignAdd.
+// Fills (zeros, ones, OnesLike). AssignAdd goes with the batched updates (training.cuh).
 template <typename T> __device__ inline void gb_fill_loop(const gb_cu_fill &p)
 {
     T *y = (T *)p.y;
-    if (p.error && p.error->node_plus_one) return;
-    if (p.add) {
-        const T *x = (const T *)p.x;
-        GB_GRID_LOOP(i, p.n) y[i] += x[i];
-    } else {
-        T v = (T)p.value;
-        GB_GRID_LOOP(i, p.n) y[i] = v;
-    }
+    T v = (T)p.value;
+    GB_GRID_LOOP(i, p.n) y[i] = v;
 }
 
 extern "C" __global__ void gb_k_fill(const gb_cu_fill p)
