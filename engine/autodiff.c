@@ -33,6 +33,33 @@ static gb_status ones_like_forward(const gb_kernel_args *k)
 
 static const gb_op_def op_ones_like = {"OnesLike", ones_like_infer, ones_like_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_ones_like_forward)};
 
+/* dy must be a gradient for y: its dtype, and its shape where both are known. */
+static int fits_upstream(gb_graph *g, const gb_node *y, const gb_node *dy)
+{
+    int fits = dy->graph == g && dy->dtype == y->dtype && dy->shape.rank == y->shape.rank;
+    for (int i = 0; fits && i < y->shape.rank; i++)
+        fits = y->shape.dim[i] < 0 || dy->shape.dim[i] < 0 || y->shape.dim[i] == dy->shape.dim[i];
+    if (!fits) {
+        char want[96], got[96];
+        gb_graph_fail(g, GB_ESHAPE, "gb_gradients_with: dy %s (%s %s) does not fit y %s (%s %s)%s", dy->name,
+                      gb_dtype_name(dy->dtype), gb_shape_format(&dy->shape, got, sizeof got), y->name,
+                      gb_dtype_name(y->dtype), gb_shape_format(&y->shape, want, sizeof want),
+                      dy->graph != g ? ": dy is from another graph" : "");
+    }
+    return fits;
+}
+
+/* Ops without a gradient that pass none on by nature: what they output does not change with
+ * their inputs' values (OnesLike, StopGradient's cut), or they change state rather than compute
+ * a value (assignments and optimizer updates). Any other such op on the way from x to y would
+ * silently drop a term of the derivative, so it is an error, as in TensorFlow. */
+static int passes_no_gradient(const gb_node *node)
+{
+    const char *type = node->op->type;
+    return node->op == &op_ones_like || node->op->output_is_variable || !strcmp(type, "StopGradient") ||
+           !strcmp(type, "NoOp");
+}
+
 static void pop_scopes(gb_graph *g, int depth)
 {
     while (depth-- > 0) gb_scope_pop(g);
@@ -58,6 +85,7 @@ gb_status gb_gradients_with(gb_graph *g, gb_node *y, gb_node *dy, gb_node *const
             return g->status;
         }
     }
+    if (dy && !fits_upstream(g, y, dy)) return g->status;
     size_t count = y->id + 1; /* ids are a topological order: nothing after y feeds it */
     if (count == 0) return g->status;
     unsigned char *from_x = calloc(count, 1), *to_y = calloc(count, 1);
@@ -91,10 +119,17 @@ gb_status gb_gradients_with(gb_graph *g, gb_node *y, gb_node *dy, gb_node *const
 
     for (size_t id = count; id-- > 0 && g->status == GB_OK;) {
         gb_node *node = g->nodes[id];
-        if (!grads[id] || !from_x[id] || !to_y[id] || !node->op->gradient) continue;
+        if (!grads[id] || !from_x[id] || !to_y[id]) continue;
         int feeds_from_x = 0; /* an x's own inputs need nothing */
-        for (size_t k = 0; k < node->n_inputs; k++) feeds_from_x |= from_x[node->inputs[k]->id];
+        for (size_t k = 0; k < node->n_inputs; k++)
+            feeds_from_x |= from_x[node->inputs[k]->id] && gb_is_float(node->inputs[k]->dtype);
         if (!feeds_from_x) continue;
+        if (!node->op->gradient) {
+            if (passes_no_gradient(node)) continue;
+            gb_graph_fail(g, GB_EUNSUPPORTED, "gb_gradients: no gradient is defined for %s (%s), which lies between y %s and x",
+                          node->name, node->op->type, y->name);
+            break;
+        }
         char path[512];
         snprintf(path, sizeof path, "%s_grad", node->name);
         int depth = gb_scope_push_path(g, path);
@@ -120,6 +155,19 @@ gb_status gb_gradients_with(gb_graph *g, gb_node *y, gb_node *dy, gb_node *const
 gb_status gb_gradients(gb_graph *g, gb_node *y, gb_node *const *xs, size_t n, gb_node **dxs)
 {
     return gb_gradients_with(g, y, NULL, xs, n, dxs);
+}
+
+/* A constant of x's (fully known) shape and dtype, all zero. */
+static gb_node *zeros_like(gb_graph *g, const gb_node *x)
+{
+    gb_tensor *zeros = gb_tensor_new(x->dtype, x->shape);
+    if (!zeros) {
+        gb_graph_fail(g, GB_ENOMEM, "gb_jacobian: %s", gb_errmsg());
+        return NULL;
+    }
+    gb_node *n = gb_constant(g, "zeros", zeros);
+    gb_tensor_free(zeros);
+    return n;
 }
 
 gb_node *gb_jacobian(gb_graph *g, gb_node *y, gb_node *x)
@@ -152,7 +200,7 @@ gb_node *gb_jacobian(gb_graph *g, gb_node *y, gb_node *x)
         gb_node *yi = gb_slice(g, y, gb_dims(1, (int)i), gb_dims(1, 1));
         gb_node *row;
         gb_gradients(g, yi, &x, 1, &row);
-        if (!row) row = gb_mul(g, gb_reduce_sum(g, x, GB_ALL_AXES, 1), gb_scalar_like(g, x, 0.0)); /* no dependence */
+        if (!row && g->status == GB_OK) row = zeros_like(g, x); /* y[i] does not depend on x */
         if (row && !gb_shape_equal(&row->shape, &x->shape)) row = gb_mul(g, row, gb_scalar_like(g, x, 1.0));
         row = gb_reshape(g, row, row_shape);
         gb_node *pair[2] = {result, row};

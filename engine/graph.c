@@ -5,6 +5,7 @@
 
 #include "internal/error.h"
 #include "internal/graph_impl.h"
+#include "internal/shape_util.h"
 #include "internal/strmap.h"
 
 gb_graph *gb_graph_new(void)
@@ -203,7 +204,7 @@ gb_node *gb_node_create(gb_graph *g, const gb_op_def *op, const char *name, gb_n
     n->op = op;
     if (attrs) n->attr = *attrs;
     if (attrs && attrs->message && !(n->attr.message = strdup(attrs->message))) goto out_of_memory;
-    n->name = gb_graph_unique_name(g, name ? name : op->type);
+    n->name = gb_graph_unique_name(g, name && *name ? name : op->type); /* "" is no name */
     if (!n->name) goto out_of_memory;
     if (n_inputs) {
         n->inputs = malloc(n_inputs * sizeof *n->inputs);
@@ -218,6 +219,13 @@ gb_node *gb_node_create(gb_graph *g, const gb_op_def *op, const char *name, gb_n
             char described[1024];
             gb_describe_inputs(inputs, n_inputs, described, sizeof described);
             gb_graph_fail(g, st, "%s (%s): %s; inputs: %s", n->name, op->type, err, n_inputs ? described : "none");
+            free_node(n);
+            return NULL;
+        }
+        if (gb_shape_too_large(&n->shape)) {
+            char shape[160];
+            gb_graph_fail(g, GB_ESHAPE, "%s (%s): the output shape %s has too many elements", n->name, op->type,
+                          gb_shape_format(&n->shape, shape, sizeof shape));
             free_node(n);
             return NULL;
         }
@@ -256,23 +264,40 @@ gb_node *gb_name(gb_node *n, const char *name)
     if (!n) return NULL;
     gb_graph *g = n->graph;
     if (g->status != GB_OK) return NULL;
-    char *full = gb_graph_unique_name(g, name);
+    if (!name || !*name) {
+        gb_graph_fail(g, GB_EINVAL, "gb_name: %s: the new name is %s", n->name, name ? "empty" : "NULL");
+        return NULL;
+    }
+    size_t prefix_len = 0;
+    for (size_t i = 0; i < g->scope_depth; i++) prefix_len += strlen(g->scopes[i]) + 1;
+    size_t size = prefix_len + strlen(name) + 1;
+    char *full = malloc(size);
     if (!full) {
         gb_graph_fail(g, GB_ENOMEM, "gb_name: out of memory");
         return NULL;
     }
-    size_t at = strlen(full) - strlen(name);
-    if (strcmp(full + at, name) != 0) {
-        gb_graph_fail(g, GB_EINVAL, "gb_name: a node named \"%.*s%s\" already exists", (int)at, full, name);
+    size_t at = 0;
+    for (size_t i = 0; i < g->scope_depth; i++) at += (size_t)snprintf(full + at, size - at, "%s/", g->scopes[i]);
+    snprintf(full + at, size - at, "%s", name);
+    if (strcmp(full, n->name) == 0) { /* already so named */
+        free(full);
+        return n;
+    }
+    if (name_taken(g, full)) {
+        gb_graph_fail(g, GB_EINVAL, "gb_name: %s: a node named \"%s\" already exists (or did: names are never reused)",
+                      n->name, full);
         free(full);
         return NULL;
     }
-    /* the old name stays reserved: other nodes' unique names were chosen beside it */
     if (gb_strmap_insert(g->names, full, strlen(full), n) != GB_OK) {
         free(full);
         gb_graph_fail(g, GB_ENOMEM, "gb_name: out of memory");
         return NULL;
     }
+    /* The old name stays reserved, since other nodes' unique names were chosen beside it, but no
+     * longer finds this node. */
+    void **old = gb_strmap_find(g->names, n->name, strlen(n->name));
+    if (old) *old = NULL;
     free(n->name);
     n->name = full;
     return n;
@@ -284,6 +309,11 @@ gb_node *gb_control_deps(gb_node *n, size_t count, gb_node *const deps[])
     for (size_t i = 0; i < count; i++) {
         if (!deps[i]) {
             gb_graph_fail(n->graph, GB_EINVAL, "%s: control dependency %zu is NULL", n->name, i);
+            return NULL;
+        }
+        if (deps[i]->graph != n->graph) {
+            gb_graph_fail(n->graph, GB_EINVAL, "%s: control dependency %zu (%s) belongs to another graph", n->name, i,
+                          deps[i]->name);
             return NULL;
         }
         if (n->n_controls == n->controls_cap) {

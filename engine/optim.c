@@ -172,7 +172,9 @@ static const char *optimizer_name(gb_optimizer_kind kind)
     }
 }
 
-/* grads *= clip / max(global norm, clip), the global norm taken over every gradient. */
+/* grads *= clip / max(global norm, clip), the global norm taken over every gradient. As in
+ * TensorFlow, a norm that is not finite makes every gradient NaN: the step is then visibly
+ * broken rather than quietly made from the finite gradients alone. */
 static void clip_by_global_norm(gb_graph *g, gb_node **grads, size_t n, double clip)
 {
     gb_node *sum = NULL;
@@ -183,7 +185,8 @@ static void clip_by_global_norm(gb_graph *g, gb_node **grads, size_t n, double c
     }
     if (!sum) return;
     gb_node *norm = gb_sqrt(g, sum), *limit = gb_scalar_like(g, sum, clip);
-    gb_node *scale = gb_stop_gradient(g, gb_div(g, limit, gb_maximum(g, norm, limit)));
+    gb_node *poison = gb_sub(g, norm, norm); /* 0, or NaN when the norm is inf or NaN */
+    gb_node *scale = gb_stop_gradient(g, gb_add(g, gb_div(g, limit, gb_maximum(g, norm, limit)), poison));
     for (size_t i = 0; i < n; i++)
         if (grads[i]) grads[i] = gb_mul(g, grads[i], scale);
 }
@@ -252,6 +255,12 @@ gb_node *gb_apply_gradients(gb_graph *g, gb_optimizer opt, gb_node *const *gradi
     }
     memcpy(grads, gradients, n_vars * sizeof *grads);
     const char *name = optimizer_name(opt.kind);
+    if (opt.kind == GB_OPT_ADAGRAD && !(opt.initial_accumulator > 0)) {
+        free(grads), free(updates);
+        gb_graph_fail(g, GB_EINVAL, "gb_apply_gradients: Adagrad's initial accumulator must be positive (it is %g)",
+                      opt.initial_accumulator);
+        return NULL;
+    }
     if (opt.clip_norm > 0) clip_by_global_norm(g, grads, n_vars, opt.clip_norm);
     gb_node *step = gb_global_step(g);
 

@@ -173,7 +173,9 @@ int gb_session_is_initialized(const gb_session *s, const gb_node *v)
 
 const gb_tensor *gb_session_variable(const gb_session *s, const gb_node *variable)
 {
-    if (!s || !variable || !variable->is_variable || !gb_session_is_initialized(s, variable)) return NULL;
+    if (!s || !variable || !variable->is_variable || s->generation != s->graph->generation ||
+        variable->graph != s->graph || !gb_session_is_initialized(s, variable))
+        return NULL;
     gb_tensor *host = s->variables[variable->variable_index];
     /* on a GPU the host tensor is a mirror, refreshed on every read */
     if (s->cuda && gb_cuda_variable_download((gb_session *)s, variable, host) != GB_OK) return NULL;
@@ -183,6 +185,10 @@ const gb_tensor *gb_session_variable(const gb_session *s, const gb_node *variabl
 gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_tensor *value)
 {
     if (!s || !variable || !value) return gb_fail(GB_EINVAL, "gb_session_assign: NULL argument");
+    if (s->generation != s->graph->generation)
+        return gb_fail(GB_ESTATE, "gb_session_assign: the graph was reset after this session was made");
+    if (variable->graph != s->graph)
+        return gb_fail(GB_EINVAL, "gb_session_assign: %s belongs to another graph than the session's", variable->name);
     if (!variable->is_variable) return gb_fail(GB_EINVAL, "gb_session_assign: %s is not a variable", variable->name);
     char want[96], got[96];
     if (value->dtype != variable->dtype || !gb_shape_equal(&value->shape, &variable->shape))
@@ -191,7 +197,7 @@ gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_ten
                        gb_dtype_name(value->dtype), gb_shape_format(&value->shape, got, sizeof got));
     gb_tensor *storage = gb_session_variable_storage(s, variable);
     if (!storage) return gb_fail(GB_ENOMEM, "gb_session_assign: no memory for %s", variable->name);
-    memcpy(storage->data, value->data, storage->bytes);
+    if (storage->bytes) memcpy(storage->data, value->data, storage->bytes);
     if (s->cuda) {
         gb_status st = gb_cuda_variable_upload(s, variable, storage);
         if (st != GB_OK) return st;
@@ -233,9 +239,14 @@ gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb
     for (size_t i = 0; i < n_fetches; i++)
         if (!fetches[i] || fetches[i]->graph != s->graph)
             return gb_fail(GB_EINVAL, "gb_session_run: fetch %zu is NULL or from another graph", i);
-    for (size_t i = 0; i < n_feeds; i++)
+    for (size_t i = 0; i < n_feeds; i++) {
         if (!feeds[i].node || !feeds[i].value || feeds[i].node->graph != s->graph)
             return gb_fail(GB_EINVAL, "gb_session_run: feed %zu is NULL or from another graph", i);
+        for (size_t j = 0; j < i; j++)
+            if (feeds[j].node == feeds[i].node)
+                return gb_fail(GB_EINVAL, "gb_session_run: %s is fed twice (feeds %zu and %zu)", feeds[i].node->name, j,
+                               i);
+    }
     gb_plan *plan;
     gb_status st = find_plan(s, feeds, n_feeds, fetches, n_fetches, &plan);
     if (st != GB_OK) return st;

@@ -1,5 +1,6 @@
 #include "internal/shape_util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 gb_status gb_broadcast_shape(const gb_shape *a, const gb_shape *b, gb_shape *out, char *err, size_t err_size)
@@ -25,6 +26,21 @@ gb_status gb_broadcast_shape(const gb_shape *a, const gb_shape *b, gb_shape *out
         out->dim[i] = d;
     }
     return GB_OK;
+}
+
+int gb_shape_too_large(const gb_shape *shape)
+{
+    const int64_t limit = INT64_MAX / 16;
+    for (int i = 0; i < shape->rank; i++)
+        if (shape->dim[i] == 0) return 0; /* no elements, whatever the other sides */
+    int64_t n = 1;
+    for (int i = 0; i < shape->rank; i++) {
+        int64_t d = shape->dim[i];
+        if (d < 0) continue;
+        if (n > limit / d) return 1;
+        n *= d;
+    }
+    return 0;
 }
 
 void gb_shape_strides(const gb_shape *shape, int64_t *strides)

@@ -60,7 +60,7 @@ char *gb_shape_format(const gb_shape *shape, char *buf, size_t size)
     int n = snprintf(buf, size, "[");
     used = n > 0 ? (size_t)n : 0;
     for (int i = 0; i < shape->rank && used < size; i++) {
-        if (shape->dim[i] < 0)
+        if (shape->dim[i] == -1)
             n = snprintf(buf + used, size - used, "%s?", i ? ", " : "");
         else
             n = snprintf(buf + used, size - used, "%s%lld", i ? ", " : "", (long long)shape->dim[i]);

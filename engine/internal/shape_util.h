@@ -16,6 +16,10 @@ gb_status gb_broadcast_shape(const gb_shape *a, const gb_shape *b, gb_shape *out
  * strides has out->rank entries. */
 void gb_broadcast_strides(const gb_shape *in, const gb_shape *out, int64_t *strides);
 
+/* 1 if the known dimensions of shape multiply to more elements than any tensor can hold (its
+ * bytes must fit in int64 with room for the widest dtype); unknown dimensions count as 1. */
+int gb_shape_too_large(const gb_shape *shape);
+
 /* Row-major strides of shape. */
 void gb_shape_strides(const gb_shape *shape, int64_t *strides);
 

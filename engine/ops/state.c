@@ -1,5 +1,6 @@
 /* Sources and state: placeholders, constants, variables with their initializers, assignments,
  * and the no-op that groups work (tf.group, the train step, "init"). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,10 @@
 #include "gradboard/ops.h"
 #include "internal/cuda_kernels.h"
 #include "internal/error.h"
+#include "internal/grad_util.h"
 #include "internal/graph_impl.h"
 #include "internal/session_impl.h"
+#include "internal/shape_util.h"
 
 /* ---- placeholder ---- */
 
@@ -17,14 +20,24 @@ static const gb_op_def op_placeholder = {"Placeholder", NULL, NULL, NULL, 0, 0, 
 
 static int valid_shape(gb_graph *g, const char *what, const char *name, gb_shape shape, int allow_unknown)
 {
-    char buf[96];
-    int ok = shape.rank >= 0 && shape.rank <= GB_MAX_RANK;
-    for (int i = 0; ok && i < shape.rank; i++) ok = shape.dim[i] >= 0 || (allow_unknown && shape.dim[i] == -1);
-    if (!ok)
-        gb_graph_fail(g, GB_ESHAPE, "%s %s: invalid shape %s%s", what, name ? name : "",
-                      shape.rank >= 0 && shape.rank <= GB_MAX_RANK ? gb_shape_format(&shape, buf, sizeof buf) : "(bad rank)",
-                      allow_unknown ? "" : " (a variable's shape must be fully known)");
-    return ok;
+    char buf[160];
+    if (shape.rank < 0 || shape.rank > GB_MAX_RANK) {
+        gb_graph_fail(g, GB_ESHAPE, "%s %s: rank %d is outside 0..%d", what, name ? name : "", shape.rank, GB_MAX_RANK);
+        return 0;
+    }
+    for (int i = 0; i < shape.rank; i++) {
+        if (shape.dim[i] >= 0 || (allow_unknown && shape.dim[i] == -1)) continue;
+        gb_graph_fail(g, GB_ESHAPE, "%s %s: invalid shape %s: dimension %d is %lld%s", what, name ? name : "",
+                      gb_shape_format(&shape, buf, sizeof buf), i, (long long)shape.dim[i],
+                      allow_unknown ? " (only -1, unknown, may be negative)" : " (this shape must be fully known)");
+        return 0;
+    }
+    if (gb_shape_too_large(&shape)) {
+        gb_graph_fail(g, GB_ESHAPE, "%s %s: shape %s has too many elements", what, name ? name : "",
+                      gb_shape_format(&shape, buf, sizeof buf));
+        return 0;
+    }
+    return 1;
 }
 
 gb_node *gb_placeholder(gb_graph *g, const char *name, gb_dtype dtype, gb_shape shape)
@@ -44,7 +57,7 @@ gb_node *gb_placeholder(gb_graph *g, const char *name, gb_dtype dtype, gb_shape 
 
 static gb_status const_forward(const gb_kernel_args *k)
 {
-    memcpy(k->out->data, k->node->value->data, k->node->value->bytes);
+    if (k->node->value->bytes) memcpy(k->out->data, k->node->value->data, k->node->value->bytes);
     return GB_OK;
 }
 
@@ -77,6 +90,10 @@ gb_node *gb_constant_f32(gb_graph *g, const char *name, gb_shape shape, const fl
 {
     if (!g || g->status != GB_OK) return NULL;
     if (!valid_shape(g, "constant", name, shape, 0)) return NULL;
+    if (!data && gb_shape_elements(&shape) > 0) {
+        gb_graph_fail(g, GB_EINVAL, "constant %s: data is NULL", name ? name : "");
+        return NULL;
+    }
     gb_tensor view = gb_tensor_view(GB_F32, shape, (void *)data);
     return gb_constant(g, name, &view);
 }
@@ -90,6 +107,13 @@ gb_node *gb_scalar_of(gb_graph *g, gb_dtype dtype, double value)
         int64_t l;
         uint8_t b;
     } v;
+    /* an integer scalar must hold the value exactly (a conversion out of range is undefined) */
+    int in_range = dtype == GB_I32 ? value >= INT32_MIN && value <= INT32_MAX : value >= -0x1p63 && value < 0x1p63;
+    if ((dtype == GB_I32 || dtype == GB_I64) && !(in_range && value == (double)(int64_t)value)) {
+        if (g && g->status == GB_OK)
+            gb_graph_fail(g, GB_EINVAL, "scalar: %g is not a %s value", value, gb_dtype_name(dtype));
+        return NULL;
+    }
     switch (dtype) {
     case GB_F32: v.f = (float)value; break;
     case GB_F64: v.d = value; break;
@@ -170,7 +194,8 @@ static gb_status assign_infer(const gb_node *n, const gb_dtype *dt, const gb_sha
 
 static gb_status assign_forward(const gb_kernel_args *k)
 {
-    if (k->out->data != k->in[0]->data) memcpy(k->out->data, k->in[0]->data, gb_tensor_bytes(k->in[0]));
+    size_t bytes = gb_tensor_bytes(k->in[0]);
+    if (bytes && k->out->data != k->in[0]->data) memcpy(k->out->data, k->in[0]->data, bytes);
     gb_session_mark_initialized(k->session, k->node->attr.variable);
     return GB_OK;
 }
@@ -181,6 +206,13 @@ static gb_status assign_forward(const gb_kernel_args *k)
         const T *src = k->in[0]->data;                                             \
         for (int64_t i = 0; i < n; i++) dst[i] += src[i];                          \
     }
+/* integers wrap around on overflow, as in TensorFlow (signed overflow is undefined in C) */
+#define ASSIGN_ADD_WRAPPING(T, U)                                                  \
+    {                                                                              \
+        T *dst = k->out->data;                                                     \
+        const T *src = k->in[0]->data;                                             \
+        for (int64_t i = 0; i < n; i++) dst[i] = (T)((U)dst[i] + (U)src[i]);       \
+    }
 
 static gb_status assign_add_forward(const gb_kernel_args *k)
 {
@@ -190,8 +222,8 @@ static gb_status assign_add_forward(const gb_kernel_args *k)
     switch (k->out->dtype) {
     case GB_F32: ASSIGN_ADD(float) break;
     case GB_F64: ASSIGN_ADD(double) break;
-    case GB_I32: ASSIGN_ADD(int32_t) break;
-    case GB_I64: ASSIGN_ADD(int64_t) break;
+    case GB_I32: ASSIGN_ADD_WRAPPING(int32_t, uint32_t) break;
+    case GB_I64: ASSIGN_ADD_WRAPPING(int64_t, uint64_t) break;
     default: return gb_fail(GB_EINVAL, "cannot add to a %s variable", gb_dtype_name(k->out->dtype));
     }
     return GB_OK;
@@ -238,6 +270,10 @@ gb_node *gb_assign(gb_graph *g, gb_node *variable, gb_node *value)
 
 gb_node *gb_assign_add(gb_graph *g, gb_node *variable, gb_node *value)
 {
+    if (g && g->status == GB_OK && variable && variable->dtype == GB_BOOL) {
+        gb_graph_fail(g, GB_EINVAL, "AssignAdd: cannot add to the bool variable %s", variable->name);
+        return NULL;
+    }
     return assign_like(g, &op_assign_add, "AssignAdd", variable, value);
 }
 
@@ -262,6 +298,22 @@ gb_node *gb_variable_ex(gb_graph *g, const char *name, gb_dtype dtype, gb_shape 
         return NULL;
     }
     if (!valid_shape(g, "variable", name, shape, 0)) return NULL;
+    int constant = init.kind == GB_INIT_ZEROS || init.kind == GB_INIT_ONES || init.kind == GB_INIT_CONSTANT;
+    if (!constant && init.kind != GB_INIT_VALUES && !gb_is_float(dtype)) {
+        gb_graph_fail(g, GB_EINVAL, "variable %s: random initialisers need a float variable, not %s", name,
+                      gb_dtype_name(dtype));
+        return NULL;
+    }
+    if (init.kind == GB_INIT_CONSTANT && !gb_is_float(dtype)) { /* the value must be one of dtype's */
+        double c = init.a;
+        int fits = dtype == GB_BOOL ? 1
+                   : dtype == GB_I32 ? c >= INT32_MIN && c <= INT32_MAX && c == (double)(int64_t)c
+                                     : c >= -0x1p63 && c < 0x1p63 && c == (double)(int64_t)c;
+        if (!fits) {
+            gb_graph_fail(g, GB_EINVAL, "variable %s: the constant %g is not a %s value", name, c, gb_dtype_name(dtype));
+            return NULL;
+        }
+    }
     gb_tensor *initial = NULL;
     if (init.kind == GB_INIT_VALUES) {
         char want[96], got[96];

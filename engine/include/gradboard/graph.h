@@ -108,10 +108,12 @@ gb_shape gb_node_shape(const gb_node *n);
 gb_graph *gb_node_graph(const gb_node *n);
 int gb_node_is_variable(const gb_node *n);
 
-/* Renames n (within its scope) and returns it; a clash is a graph error. */
+/* Renames n (within the current scope) and returns it. A clash with any name the graph has
+ * used, including names given up by earlier renames, is a graph error; the old name no longer
+ * finds n but is not reused. */
 gb_node *gb_name(gb_node *n, const char *name);
 
-/* Adds control dependencies: `n` runs only after each of deps. Returns n. */
+/* Adds control dependencies: `n` runs only after each of deps (nodes of n's graph). Returns n. */
 gb_node *gb_control_deps(gb_node *n, size_t count, gb_node *const deps[]);
 
 /* A node that does nothing but run each of deps (tf.group). */

@@ -4,8 +4,8 @@
  *   for (step...) gb_session_run(s, feeds, 2, &train, 1, NULL);      // one update, global_step += 1
  *
  * Each variable gets one fused update op per step. Slots follow TensorFlow 1.x names, so
- * checkpoints look familiar: "<var>/Momentum", "<var>/Adam", "<var>/Adam_1", and the Adam
- * accumulators "beta1_power" and "beta2_power".
+ * checkpoints look familiar: "<var>/Momentum", "<var>/Adam", "<var>/Adam_1" ("<var>/AdamW",
+ * "<var>/AdamW_1" for AdamW), and the Adam accumulators "beta1_power" and "beta2_power".
  */
 #ifndef GRADBOARD_OPTIM_H
 #define GRADBOARD_OPTIM_H
@@ -32,18 +32,21 @@ typedef struct gb_optimizer {
     double weight_decay;          /* AdamW: w -= lr * weight_decay * w, decoupled from the gradient */
     double rho;                   /* RMSProp: decay of the mean square */
     double initial_accumulator;   /* Adagrad */
-    double clip_norm;             /* > 0: scale all gradients so their global norm is at most this */
+    double clip_norm;             /* > 0: scale all gradients so their global norm is at most this
+                                     (an infinite or NaN norm makes them all NaN, as in TensorFlow) */
 } gb_optimizer;
 
 gb_optimizer gb_gradient_descent(double learning_rate);
 gb_optimizer gb_momentum(double learning_rate, double momentum, int nesterov);
 /* beta1 0.9, beta2 0.999, epsilon 1e-8 (TensorFlow 1.x defaults). */
 gb_optimizer gb_adam(double learning_rate);
-/* Adam with decoupled weight decay (Loshchilov & Hutter), as PyTorch's AdamW. */
+/* Adam with decoupled weight decay (Loshchilov & Hutter): each step w -= lr * weight_decay * w,
+ * as in PyTorch's AdamW, then gb_adam's step. Epsilon is TensorFlow 1.x's, added to sqrt(v)
+ * before the bias correction, so where sqrt(v) is near epsilon steps differ from PyTorch's. */
 gb_optimizer gb_adamw(double learning_rate, double weight_decay);
 /* rho 0.9, momentum 0, epsilon 1e-10, mean square starting at 1 (TensorFlow 1.x defaults). */
 gb_optimizer gb_rmsprop(double learning_rate);
-/* Accumulators start at 0.1 (TensorFlow 1.x default). */
+/* Accumulators start at 0.1 (TensorFlow 1.x default; it must be positive). */
 gb_optimizer gb_adagrad(double learning_rate);
 
 /* ---- learning-rate schedules: scalar nodes that follow global_step (set learning_rate_node) ---- */

@@ -64,15 +64,17 @@ void gb_session_set_tf32(gb_session *s, int enabled);
 
 /* Runs what the fetches need. outputs (may be NULL) receives one borrowed tensor per fetch,
  * valid until the next run or gb_session_free; an op without a value (a train step, an
- * initializer) gives NULL. Errors name the node: a missing feed, a shape that does not fit, an
- * uninitialised variable, bad labels. */
+ * initializer) gives NULL. Errors name the node: a missing feed, a node fed twice, a shape that
+ * does not fit, an uninitialised variable, bad labels. */
 gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
                          size_t n_fetches, const gb_tensor **outputs);
 
-/* The current value of a variable in this session (borrowed; NULL before it is initialised). */
+/* The current value of a variable in this session (borrowed; NULL before it is initialised, or
+ * for a node that is not one of this session's graph's variables). */
 const gb_tensor *gb_session_variable(const gb_session *s, const gb_node *variable);
 
-/* Replaces a variable's value (copied; dtype and shape must match) and marks it initialised. */
+/* Replaces a variable's value (copied; dtype and shape must match) and marks it initialised.
+ * The variable must be of the session's graph. */
 gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_tensor *value);
 
 /* Per-node accounting of the last run, when enabled: what TensorBoard's run metadata shows. */
