@@ -157,8 +157,11 @@ static gb_status check_new(gb_bundle_writer *w, const char *name, int rank, cons
         return gb_fail(GB_ESHAPE, "checkpoint %s: tensor %s: bad rank %d", w->prefix, name, rank);
     int64_t n = 1;
     for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0 || (dims[i] && n > INT64_MAX / dims[i]))
+        if (dims[i] < 0)
             return gb_fail(GB_ESHAPE, "checkpoint %s: tensor %s: bad dimension %lld", w->prefix, name, (long long)dims[i]);
+        if (dims[i] && n > INT64_MAX / dims[i])
+            return gb_fail(GB_ESHAPE, "checkpoint %s: tensor %s: its element count overflows int64 at dimension %d (%lld)",
+                           w->prefix, name, i, (long long)dims[i]);
         n *= dims[i];
     }
     *elements = n;
@@ -290,7 +293,12 @@ gb_status gb_bundle_writer_finish(gb_bundle_writer *w)
     if (close(w->fd) != 0 && st == GB_OK) st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot close %s", w->data_temp);
     w->fd = -1;
     if (st == GB_OK) gb_ckpt_stage("data_written");
-    int replaced = st == GB_OK ? gb_ckpt_open_for_release(w->data_path) : -1; /* a checkpoint saved again */
+    /* A checkpoint written again loses its index first: a crash before the new index is in place
+     * then leaves no checkpoint here, never the old index over the new data. (The saver moves
+     * the state file off a checkpoint before writing it again.) */
+    if (st == GB_OK && unlink(w->index_path) != 0 && errno != ENOENT)
+        st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot remove the old %s", w->index_path);
+    int replaced = st == GB_OK ? gb_ckpt_open_for_release(w->data_path) : -1;
     if (st == GB_OK && rename(w->data_temp, w->data_path) != 0)
         st = gb_fail_errno(GB_EIO, errno, "checkpoint: cannot rename %s", w->data_temp);
     gb_ckpt_close_in_background(replaced);

@@ -1,6 +1,7 @@
 /* The "checkpoint" state file: a few `field: "string"` lines of protobuf text format. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +125,11 @@ gb_status gb_ckpt_state_write(const char *dir, const gb_ckpt_state *state)
 {
     char path[4096], temp[4160];
     snprintf(path, sizeof path, "%s/checkpoint", dir);
-    snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid());
-    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* unique to this write: two saves into one directory, from two threads or two processes,
+     * must not share a temporary file */
+    static atomic_uint counter;
+    snprintf(temp, sizeof temp, "%s.tmp%ld_%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return gb_fail_errno(GB_EIO, errno, "cannot create %s", temp);
     FILE *f = fdopen(fd, "w");
     if (!f) {

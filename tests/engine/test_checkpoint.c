@@ -443,3 +443,79 @@ Test(checkpoint, a_non_durable_save_is_the_same_checkpoint)
     gb_bundle_reader_close(r);
     free(prefix);
 }
+
+/* An empty tensor reads into no buffer at all: nothing to read, and the CRC of nothing. */
+Test(checkpoint, an_empty_tensor_reads_into_a_null_buffer)
+{
+    char *prefix = path_of("empty");
+    gb_bundle_writer *w;
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_add(w, "zero", 1, 2, (int64_t[]){0, 3}, NULL, 0), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_writer_finish(w), GB_OK, "%s", gb_errmsg());
+    gb_bundle_reader *r;
+    cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_OK, "%s", gb_errmsg());
+    const gb_bundle_entry *e = gb_bundle_reader_find(r, "zero");
+    cr_assert_not_null(e);
+    cr_assert_eq(e->elements, 0);
+    cr_assert_eq(e->size, 0);
+    cr_assert_eq(gb_bundle_reader_read(r, e, NULL, 0), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_reader_read(r, e, NULL, 4), GB_EINVAL, "4 bytes into no buffer");
+    gb_bundle_reader_close(r);
+    free(prefix);
+}
+
+/* Dimensions each fine whose product overflows: the error says so, not that the last is bad. */
+Test(checkpoint, an_overflowing_element_count_is_named_as_such)
+{
+    char *prefix = path_of("overflow");
+    gb_bundle_writer *w;
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_OK, "%s", gb_errmsg());
+    float v = 1;
+    cr_assert_eq(gb_bundle_add(w, "big", 1, 2, (int64_t[]){1LL << 62, 4}, &v, 0), GB_ESHAPE);
+    cr_assert(strstr(gb_errmsg(), "tensor big") && strstr(gb_errmsg(), "overflows"), "%s", gb_errmsg());
+    cr_assert_null(strstr(gb_errmsg(), "bad dimension"), "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_add(w, "neg", 1, 2, (int64_t[]){3, -2}, &v, 0), GB_ESHAPE);
+    cr_assert(strstr(gb_errmsg(), "bad dimension -2"), "%s", gb_errmsg());
+    gb_bundle_writer_abort(w);
+    free(prefix);
+}
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "internal/ckpt_hooks.h"
+
+static void die_when_the_data_are_renamed(const char *stage)
+{
+    if (!strcmp(stage, "data_renamed")) raise(SIGKILL);
+}
+
+static void write_one(const char *prefix, float value)
+{
+    float v[4] = {value, value, value, value};
+    gb_bundle_writer *w;
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_add(w, "v", 1, 1, (int64_t[]){4}, v, sizeof v), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_writer_finish(w), GB_OK, "%s", gb_errmsg());
+}
+
+/* Writing a bundle over an existing one and dying between the two renames: no index (no
+ * checkpoint), never the old index over the new data. */
+Test(checkpoint, a_bundle_rewritten_and_killed_midway_is_absent_not_corrupt)
+{
+    char *prefix = path_of("again");
+    write_one(prefix, 7);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        gb_ckpt_test_hook = die_when_the_data_are_renamed;
+        write_one(prefix, 9);
+        _exit(4);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the child was not killed (%d)", status);
+    gb_bundle_reader *r;
+    cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_ENOTFOUND, "the old index is still there, over the new data");
+    free(prefix);
+}

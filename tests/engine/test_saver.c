@@ -278,3 +278,315 @@ Test(saver, keep_every_n_hours_preserves_old_checkpoints)
     gb_saver_free(sv);
     destroy(&m);
 }
+
+/* A graph of n scalar variables, all initialised to value. */
+static gb_session *scalars(gb_graph *g, int n, const char *name_format, float value, gb_node **vars)
+{
+    char name[200];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, name_format, i);
+        vars[i] = gb_variable(g, name, GB_F32, gb_dims(0), gb_init_constant(value));
+    }
+    gb_node *init = gb_global_variables_initializer(g);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    return s;
+}
+
+static void assign_all(gb_session *s, gb_node **vars, int n, float value)
+{
+    gb_tensor *t = gb_tensor_scalar_f32(value);
+    for (int i = 0; i < n; i++) cr_assert_eq(gb_session_assign(s, vars[i], t), GB_OK, "%s", gb_errmsg());
+    gb_tensor_free(t);
+}
+
+static float value_of(gb_session *s, gb_node *v)
+{
+    const gb_tensor *t = gb_session_variable(s, v);
+    cr_assert_not_null(t, "%s has no value", gb_node_name(v));
+    return ((const float *)gb_tensor_data(t))[0];
+}
+
+/* The names in dir, sorted and joined by spaces (a new string). */
+static char *listing(const char *dir)
+{
+    char command[800], *out = NULL;
+    snprintf(command, sizeof command, "ls '%s' | tr '\\n' ' '", dir);
+    cr_assert_eq(test_run(command, &out), 0);
+    return out;
+}
+
+/* Saving a step again (a retry, a last save after a restart) that fails for a full disk: the
+ * checkpoint of that step stays as it was, loadable, and nothing else is left. */
+Test(saver, a_failed_save_at_the_same_step_keeps_that_steps_checkpoint)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    enum { N = 40 };
+    gb_node *v[N];
+    gb_graph *g = gb_graph_new();
+    /* long names: an index of kilobytes beside 160 bytes of data, so the limit below hits the index */
+    gb_session *s = scalars(g, N, "layer_%02d_with_a_long_name_that_makes_the_index_larger_than_the_data", 7, v);
+    char base[600];
+    snprintf(base, sizeof base, "%s/m", test_dir);
+    gb_saver *sv = gb_saver_new(g, base, 5);
+    cr_assert_eq(gb_saver_save(sv, s, 100, NULL), GB_OK, "%s", gb_errmsg());
+    assign_all(s, v, N, 9);
+    struct rlimit limit = {400, RLIM_INFINITY};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    cr_assert_eq(gb_saver_save(sv, s, 100, NULL), GB_EIO);
+    limit.rlim_cur = RLIM_INFINITY;
+    setrlimit(RLIMIT_FSIZE, &limit);
+    char *files = listing(test_dir);
+    cr_assert_str_eq(files, "checkpoint m-100.data-00000-of-00001 m-100.index ");
+    char *latest = gb_latest_checkpoint(test_dir);
+    cr_assert_not_null(latest, "%s", gb_errmsg());
+    gb_session *s2 = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_saver_restore(sv, s2, latest), GB_OK, "%s", gb_errmsg());
+    for (int i = 0; i < N; i++) cr_assert_eq(value_of(s2, v[i]), 7.0f);
+    free(files), free(latest);
+    gb_saver_free(sv);
+    gb_session_free(s2), gb_session_free(s);
+    gb_graph_free(g);
+}
+
+static int hook_calls, kill_at_call;
+
+static void die_at_call(const char *stage)
+{
+    (void)stage;
+    if (++hook_calls == kill_at_call) raise(SIGKILL);
+}
+
+/* Saving a step again, killed at each durable step in turn: the state file's checkpoint always
+ * restores, to the old values or the new ones; once the save is done, the new, with nothing
+ * else left in the directory. */
+Test(saver, a_save_at_the_same_step_killed_at_any_point_leaves_it_loadable)
+{
+    int finished = 0;
+    for (int call = 1; call <= 30 && !finished; call++) {
+        char dir[700], base[800];
+        snprintf(dir, sizeof dir, "%s/kill%d", test_dir, call);
+        mkdir(dir, 0755);
+        snprintf(base, sizeof base, "%s/m", dir);
+        pid_t child = fork();
+        cr_assert_geq(child, 0);
+        if (child == 0) {
+            gb_node *v;
+            gb_graph *g = gb_graph_new();
+            gb_session *s = scalars(g, 1, "v%d", 7, &v);
+            gb_saver *sv = gb_saver_new(g, base, 5);
+            if (gb_saver_save(sv, s, 100, NULL) != GB_OK) _exit(3);
+            assign_all(s, &v, 1, 9);
+            kill_at_call = call;
+            gb_ckpt_test_hook = die_at_call;
+            _exit(gb_saver_save(sv, s, 100, NULL) == GB_OK ? 0 : 5);
+        }
+        int status;
+        waitpid(child, &status, 0);
+        finished = WIFEXITED(status);
+        cr_assert(finished ? WEXITSTATUS(status) == 0 : WTERMSIG(status) == SIGKILL, "call %d: status %d", call, status);
+        char *latest = gb_latest_checkpoint(dir);
+        cr_assert_not_null(latest, "killed at call %d: no loadable checkpoint: %s", call, gb_errmsg());
+        gb_node *v;
+        gb_graph *g = gb_graph_new();
+        gb_session *s = scalars(g, 1, "v%d", 0, &v);
+        gb_saver *sv = gb_saver_new(g, base, 5);
+        cr_assert_eq(gb_saver_restore(sv, s, latest), GB_OK, "killed at call %d: %s", call, gb_errmsg());
+        float value = value_of(s, v);
+        cr_assert(value == 7 || value == 9, "killed at call %d: %g restored", call, value);
+        if (finished) {
+            cr_assert_eq(value, 9.0f);
+            char *files = listing(dir);
+            cr_assert_str_eq(files, "checkpoint m-100.data-00000-of-00001 m-100.index ");
+            free(files);
+        }
+        free(latest);
+        gb_saver_free(sv);
+        gb_session_free(s);
+        gb_graph_free(g);
+    }
+    cr_assert(finished, "the save never finished");
+}
+
+/* A prefix naming a directory would put the state file in its parent, and there rewrite another
+ * run's list and delete its checkpoints. */
+Test(saver, a_prefix_ending_in_a_slash_is_refused)
+{
+    gb_node *v;
+    gb_graph *g = gb_graph_new();
+    gb_session *s = scalars(g, 1, "v%d", 7, &v);
+    char base[700];
+    snprintf(base, sizeof base, "%s/exp1/", test_dir);
+    mkdir(base, 0755);
+    cr_assert_null(gb_saver_new(g, base, 1));
+    cr_assert(strstr(gb_errmsg(), "ends in '/'"), "%s", gb_errmsg());
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* "dir//m" is dir/m: its state file in dir names "m-<step>", relative, as TensorFlow writes it. */
+Test(saver, repeated_slashes_in_the_prefix_give_the_same_relative_paths)
+{
+    gb_node *v;
+    gb_graph *g = gb_graph_new();
+    gb_session *s = scalars(g, 1, "v%d", 7, &v);
+    char base[700], want[800], path[800];
+    snprintf(base, sizeof base, "%s//m", test_dir);
+    gb_saver *sv = gb_saver_new(g, base, 1);
+    char *prefix;
+    cr_assert_eq(gb_saver_save(sv, s, 1, NULL), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_saver_save(sv, s, 2, &prefix), GB_OK, "%s", gb_errmsg());
+    snprintf(want, sizeof want, "%s/m-2", test_dir);
+    cr_assert_str_eq(prefix, want);
+    char *latest = gb_latest_checkpoint(test_dir);
+    cr_assert_not_null(latest, "%s", gb_errmsg());
+    cr_assert_str_eq(latest, want);
+    snprintf(path, sizeof path, "%s/checkpoint", test_dir);
+    size_t len;
+    char *state = (char *)test_read_file(path, &len);
+    state = realloc(state, len + 1);
+    state[len] = '\0';
+    cr_assert_str_eq(state, "model_checkpoint_path: \"m-2\"\nall_model_checkpoint_paths: \"m-2\"\n");
+    char *files = listing(test_dir);
+    cr_assert_str_eq(files, "checkpoint m-2.data-00000-of-00001 m-2.index ", "max_to_keep 1 deletes m-1");
+    free(files), free(state), free(latest), free(prefix);
+    gb_saver_free(sv);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* Nodes of another graph, or not variables: refused before anything changes, saying which. */
+Test(saver, restores_refuse_nodes_of_another_graph_and_non_variables)
+{
+    gb_node *w, *other;
+    gb_graph *g = gb_graph_new(), *h = gb_graph_new();
+    gb_session *s = scalars(g, 1, "w%d", 1, &w);
+    gb_session *hs = scalars(h, 1, "other%d", 5, &other);
+    char base[700];
+    snprintf(base, sizeof base, "%s/m", test_dir);
+    gb_saver *sv = gb_saver_new(g, base, 0);
+    char *prefix;
+    cr_assert_eq(gb_saver_save(sv, s, 1, &prefix), GB_OK, "%s", gb_errmsg());
+    assign_all(s, &w, 1, 0);
+    const char *names[] = {"w0", "w0"};
+    gb_node *foreign[] = {other};
+    cr_assert_eq(gb_restore_variables(s, prefix, 1, names, foreign), GB_EINVAL);
+    gb_node *mixed[] = {w, other};
+    cr_assert_eq(gb_restore_variables(s, prefix, 2, names, mixed), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "other0") && strstr(gb_errmsg(), "graph"), "%s", gb_errmsg());
+    cr_assert_eq(value_of(s, w), 0.0f, "w was restored");
+    cr_assert_eq(value_of(hs, other), 5.0f, "the other graph's variable changed");
+    /* a saver of g with a session of h: h's variables are not g's */
+    cr_assert_neq(gb_saver_restore(sv, hs, prefix), GB_OK);
+    cr_assert_eq(value_of(hs, other), 5.0f);
+
+    gb_node *fed = gb_placeholder(g, "fed", GB_I32, gb_dims(1, 3));
+    gb_node *not_variable[] = {fed};
+    cr_assert_eq(gb_restore_variables(s, prefix, 1, names, not_variable), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "is not a variable"), "%s", gb_errmsg());
+    gb_node *null_node[] = {NULL};
+    cr_assert_eq(gb_restore_variables(s, prefix, 1, names, null_node), GB_EINVAL);
+    cr_assert_eq(value_of(s, w), 0.0f);
+    free(prefix);
+    gb_saver_free(sv);
+    gb_session_free(s), gb_session_free(hs);
+    gb_graph_free(g), gb_graph_free(h);
+}
+
+/* A reset frees the nodes the saver holds: it says so instead of reading them. */
+Test(saver, a_saver_of_a_graph_since_reset_refuses)
+{
+    char base[700];
+    snprintf(base, sizeof base, "%s/m", test_dir);
+    gb_graph *g = gb_graph_new();
+    gb_variable(g, "w", GB_F32, gb_dims(1, 2), gb_init_constant(1));
+    gb_saver *sv = gb_saver_new(g, base, 0);
+    gb_graph_reset(g);
+    gb_node *w;
+    gb_session *s = scalars(g, 1, "w%d", 1, &w);
+    cr_assert_eq(gb_saver_save(sv, s, 1, NULL), GB_ESTATE);
+    cr_assert(strstr(gb_errmsg(), "reset"), "%s", gb_errmsg());
+    char *files = listing(test_dir);
+    cr_assert_str_eq(files, "");
+    cr_assert_eq(gb_saver_restore(sv, s, base), GB_ESTATE);
+    cr_assert(strstr(gb_errmsg(), "reset"), "%s", gb_errmsg());
+    free(files);
+    gb_saver_free(sv);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* A save whose state file cannot be replaced (here a directory is in its way) fails and takes
+ * its checkpoint files with it. */
+Test(saver, a_failed_save_removes_what_it_wrote)
+{
+    gb_node *v;
+    gb_graph *g = gb_graph_new();
+    gb_session *s = scalars(g, 1, "v%d", 7, &v);
+    char base[700], path[800];
+    snprintf(base, sizeof base, "%s/m", test_dir);
+    snprintf(path, sizeof path, "%s/checkpoint", test_dir);
+    mkdir(path, 0755);
+    gb_saver *sv = gb_saver_new(g, base, 0);
+    cr_assert_eq(gb_saver_save(sv, s, 1, NULL), GB_EIO);
+    cr_assert(strstr(gb_errmsg(), "checkpoint"), "%s", gb_errmsg());
+    char *files = listing(test_dir);
+    cr_assert_str_eq(files, "checkpoint ");
+    free(files);
+    gb_saver_free(sv);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+#include <pthread.h>
+
+typedef struct saving_thread {
+    const char *base;
+    int failures;
+    char first_error[300];
+} saving_thread;
+
+static void *save_many(void *arg)
+{
+    saving_thread *t = arg;
+    gb_graph *g = gb_graph_new();
+    gb_variable(g, "v", GB_F32, gb_dims(1, 100), gb_init_constant(1));
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    gb_session_run(s, NULL, 0, &init, 1, NULL);
+    gb_saver *sv = gb_saver_new(g, t->base, 3);
+    gb_saver_set_durable(sv, 0);
+    for (int i = 0; i < 150; i++)
+        if (gb_saver_save(sv, s, i, NULL) != GB_OK && !t->failures++)
+            snprintf(t->first_error, sizeof t->first_error, "%s", gb_errmsg());
+    gb_saver_free(sv);
+    gb_session_free(s);
+    gb_graph_free(g);
+    return NULL;
+}
+
+/* Two savers saving into one directory at once: every save succeeds, and at the end the state
+ * file lists the three newest and the directory holds those and nothing else. */
+Test(saver, two_threads_saving_into_one_directory)
+{
+    char a[700], b[700];
+    snprintf(a, sizeof a, "%s/modelA", test_dir);
+    snprintf(b, sizeof b, "%s/modelB", test_dir);
+    saving_thread threads[2] = {{.base = a}, {.base = b}};
+    pthread_t ids[2];
+    for (int k = 0; k < 2; k++) cr_assert_eq(pthread_create(&ids[k], NULL, save_many, &threads[k]), 0);
+    for (int k = 0; k < 2; k++) pthread_join(ids[k], NULL);
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(threads[k].failures, 0, "thread %d: %d saves failed, the first: %s", k, threads[k].failures,
+                     threads[k].first_error);
+    char command[800], *listed = NULL, *files = listing(test_dir);
+    snprintf(command, sizeof command,
+             "(echo checkpoint; sed -n 's/^all_model_checkpoint_paths: \"\\(.*\\)\"$/\\1.data-00000-of-00001\\n\\1.index/p' "
+             "'%s/checkpoint') | sort | tr '\\n' ' '",
+             test_dir);
+    cr_assert_eq(test_run(command, &listed), 0);
+    cr_assert_eq(strlen(listed) > 0 && strstr(listed, ".index") != NULL, 1, "%s", listed);
+    cr_assert_str_eq(files, listed);
+    free(files), free(listed);
+}

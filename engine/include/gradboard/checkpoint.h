@@ -41,7 +41,8 @@ typedef struct gb_bundle_writer gb_bundle_writer;
  * gb_bundle_writer_finish. Returns new (finish or abort frees it). */
 gb_status gb_bundle_writer_open(gb_bundle_writer **out, const char *prefix);
 
-/* Adds a numeric tensor: bytes must equal elements x element size. Names are unique, non-empty. */
+/* Adds a numeric tensor: bytes must equal elements x element size. Names are unique, non-empty.
+ * Negative dimensions, and shapes whose element count overflows int64, are GB_ESHAPE. */
 gb_status gb_bundle_add(gb_bundle_writer *w, const char *name, int dtype, int rank, const int64_t *dims, const void *data,
                         size_t bytes);
 
@@ -51,8 +52,10 @@ gb_status gb_bundle_add_strings(gb_bundle_writer *w, const char *name, int rank,
 
 /* Writes the index and makes the checkpoint appear: data file fsynced and renamed, then the index
  * (written to a temporary name, fsynced, renamed), then the directory fsynced. A crash at any
- * point leaves either the whole checkpoint or no index for it. Frees w, also on failure (and
- * then removes what it wrote). */
+ * point leaves either the whole checkpoint or no index for it. Over an existing checkpoint, its
+ * index is removed before its data are replaced: a crash or failure then leaves no checkpoint at
+ * prefix (gb_saver_save keeps a checkpoint saved again loadable throughout). Frees w, also on
+ * failure (and then removes what it wrote). */
 gb_status gb_bundle_writer_finish(gb_bundle_writer *w);
 
 /* durable 1 (the default): finish fsyncs both files and the directory, so a power loss keeps
@@ -92,7 +95,8 @@ const gb_bundle_entry *gb_bundle_reader_entry(const gb_bundle_reader *r, size_t 
 /* The entry named name, or NULL. */
 const gb_bundle_entry *gb_bundle_reader_find(const gb_bundle_reader *r, const char *name);
 
-/* Reads an entry's stored bytes into buf (bytes == e->size) and checks its CRC. */
+/* Reads an entry's stored bytes into buf (bytes == e->size) and checks its CRC. An empty entry
+ * needs no buffer (buf NULL, bytes 0). */
 gb_status gb_bundle_reader_read(gb_bundle_reader *r, const gb_bundle_entry *e, void *buf, size_t bytes);
 
 /* Reads a DT_STRING entry: *strings gets e->elements pointers into one new block (free(*strings)

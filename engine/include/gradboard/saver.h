@@ -29,8 +29,11 @@ extern "C" {
 typedef struct gb_saver gb_saver;
 
 /* A saver of every variable of g (those existing when it is made) writing "<prefix_base>-<step>".
- * max_to_keep <= 0 keeps every checkpoint. Checkpoints already listed in the directory's state
- * file count toward max_to_keep. Returns NULL on failure (gb_errmsg says why). */
+ * prefix_base names files in a directory ("runs/mlp/model.ckpt"); one ending in '/' is refused
+ * (GB_EINVAL), and repeated slashes count as one. The state file goes in that directory and lists
+ * paths relative to it. max_to_keep <= 0 keeps every checkpoint. Checkpoints already listed in the
+ * directory's state file count toward max_to_keep. The saver serves g until gb_graph_reset(g):
+ * after that its calls fail with GB_ESTATE. Returns NULL on failure (gb_errmsg says why). */
 gb_saver *gb_saver_new(gb_graph *g, const char *prefix_base, int max_to_keep);
 void gb_saver_free(gb_saver *sv);
 
@@ -43,14 +46,18 @@ void gb_saver_set_durable(gb_saver *sv, int durable);
 
 /* Saves every variable of s. On success *prefix_out (when non-NULL) gets the new checkpoint's
  * prefix (free it). Older checkpoints beyond max_to_keep are deleted after the state file names
- * the new one. */
+ * the new one. A step saved again is first saved under a temporary name, which the state file
+ * names until the files have their step's name. A failed save removes the files it wrote, unless
+ * the state file already names them. Savers sharing a directory, in threads or processes, take
+ * turns at its state file. */
 gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix_out);
 
 /* Restores every variable of the saver from prefix (and marks them initialised). Fails, changing
  * nothing, when a variable is missing from the checkpoint or its dtype or shape differ. */
 gb_status gb_saver_restore(gb_saver *sv, gb_session *s, const char *prefix);
 
-/* Restores n variables from the checkpoint tensors names[i] (a renaming restore). */
+/* Restores n variables from the checkpoint tensors names[i] (a renaming restore). Every node must
+ * be a variable of s's graph: others are refused (GB_EINVAL) before anything changes. */
 gb_status gb_restore_variables(gb_session *s, const char *prefix, size_t n, const char *const *names,
                                gb_node *const *variables);
 
