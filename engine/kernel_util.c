@@ -142,7 +142,7 @@ void gb_sum_to_shape(const gb_tensor *x, gb_tensor *out)
     gb_broadcast_strides(&out->shape, &x->shape, dst_strides);
     int64_t total = gb_shape_elements(&x->shape), outputs = gb_shape_elements(&out->shape);
     if (total == 0) {
-        memset(out->data, 0, (size_t)outputs * gb_dtype_size(out->dtype));
+        if (outputs) memset(out->data, 0, (size_t)outputs * gb_dtype_size(out->dtype)); /* no outputs: maybe no memory */
         return;
     }
     int rank = x->shape.rank;

@@ -13,8 +13,11 @@ typedef enum gb_grad_kind {
     GB_ACTIVATION_RELU_GRAD, GB_ACTIVATION_LEAKY_RELU_GRAD, GB_ACTIVATION_SIGMOID_GRAD, GB_ACTIVATION_TANH_GRAD
 } gb_grad_kind;
 
+/* The sigmoid cross-entropy (logits, labels) and its gradient sigmoid(logits) - labels are ops of
+ * ops/nn.c that run on CUDA with the binary kernel. Comparisons come last (their output is bool). */
 typedef enum gb_binary_kind {
     GB_BINARY_ADD, GB_BINARY_SUB, GB_BINARY_MUL, GB_BINARY_DIV, GB_BINARY_POW, GB_BINARY_MAXIMUM, GB_BINARY_MINIMUM,
+    GB_BINARY_SIGMOID_XENT, GB_BINARY_SIGMOID_XENT_GRAD,
     GB_BINARY_EQUAL, GB_BINARY_GREATER, GB_BINARY_GREATER_EQUAL
 } gb_binary_kind;
 

@@ -1,5 +1,6 @@
 /* Elementwise ops of two inputs with NumPy broadcasting: add, sub, mul, div, pow, maximum,
  * minimum and the comparisons. Kernels, shape rule and gradients. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -11,17 +12,28 @@
 #include "internal/op_kinds.h"
 #include "internal/shape_util.h"
 
+/* A NaN on either side gives NaN (x != x tests x; a comparison with NaN in y is false, which
+ * picks y), so that maximum(x, 0) and maximum(0, x) agree, as in TensorFlow and NumPy. */
 #define ROWS_FOR(T, suffix)                                                    \
     GB_DEFINE_BINARY_ROW(add, T, suffix, x + y)                                \
     GB_DEFINE_BINARY_ROW(sub, T, suffix, x - y)                                \
     GB_DEFINE_BINARY_ROW(mul, T, suffix, x * y)                                \
+    GB_DEFINE_BINARY_ROW(maximum, T, suffix, x >= y || x != x ? x : y)         \
+    GB_DEFINE_BINARY_ROW(minimum, T, suffix, x <= y || x != x ? x : y)
+
+/* Integers wrap around in two's complement, as in TensorFlow: computed in the unsigned type,
+ * where overflow is defined. */
+#define INT_ROWS_FOR(T, U, suffix)                                             \
+    GB_DEFINE_BINARY_ROW(add, T, suffix, (T)((U)x + (U)y))                     \
+    GB_DEFINE_BINARY_ROW(sub, T, suffix, (T)((U)x - (U)y))                     \
+    GB_DEFINE_BINARY_ROW(mul, T, suffix, (T)((U)x * (U)y))                     \
     GB_DEFINE_BINARY_ROW(maximum, T, suffix, x >= y ? x : y)                   \
     GB_DEFINE_BINARY_ROW(minimum, T, suffix, x <= y ? x : y)
 
 ROWS_FOR(float, _f32)
 ROWS_FOR(double, _f64)
-ROWS_FOR(int32_t, _i32)
-ROWS_FOR(int64_t, _i64)
+INT_ROWS_FOR(int32_t, uint32_t, _i32)
+INT_ROWS_FOR(int64_t, uint64_t, _i64)
 GB_DEFINE_BINARY_ROW(div, float, _f32, x / y)
 GB_DEFINE_BINARY_ROW(div, double, _f64, x / y)
 GB_DEFINE_BINARY_ROW(pow, float, _f32, powf(x, y))
@@ -145,9 +157,10 @@ static void pow_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     /* d/da = b * a^(b-1) */
     gb_node *b_minus_1 = gb_sub(g, b, gb_scalar_like(g, b, 1.0));
     dx[0] = to_input(g, n, 0, gb_mul(g, dy, gb_mul(g, b, gb_pow(g, a, b_minus_1))));
-    /* d/db = a^b * log(a), taken as 0 where a <= 0 (TensorFlow's convention) */
+    /* d/db = a^b * log(a), taken as 0 where a <= 0 (TensorFlow's convention): log reads a raised
+     * to the dtype's smallest normal there, so that 0 * log stays 0 (1e-300 is 0 in float32) */
     gb_node *positive = gb_cast(g, gb_greater(g, a, gb_scalar_like(g, a, 0.0)), a->dtype);
-    gb_node *safe_a = gb_maximum(g, a, gb_scalar_like(g, a, 1e-300));
+    gb_node *safe_a = gb_maximum(g, a, gb_scalar_like(g, a, a->dtype == GB_F32 ? FLT_MIN : DBL_MIN));
     gb_node *log_a = gb_mul(g, positive, gb_log(g, safe_a));
     dx[1] = to_input(g, n, 1, gb_mul(g, dy, gb_mul(g, n, log_a)));
 }

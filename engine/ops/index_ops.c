@@ -37,6 +37,7 @@ static gb_status one_hot_infer(const gb_node *n, const gb_dtype *dt, const gb_sh
 static gb_status one_hot_forward(const gb_kernel_args *k)
 {
     int64_t n = gb_shape_elements(&k->in[0]->shape), depth = k->node->attr.count;
+    if (n == 0) return GB_OK; /* an empty output may have no memory to clear */
     memset(k->out->data, 0, gb_tensor_bytes(k->out));
     for (int64_t i = 0; i < n; i++) {
         int64_t c = index_at(k->in[0], i);
@@ -65,9 +66,15 @@ static gb_status argmax_infer(const gb_node *n, const gb_dtype *dt, const gb_sha
                               gb_shape *shape, char *err, size_t err_size)
 {
     (void)n;
+    char buf[96];
     if (sh[0].rank < 1 || gb_dtype_size(dt[0]) == 0 || dt[0] == GB_BOOL) {
         snprintf(err, err_size, "needs a numeric tensor of rank >= 1");
         return GB_EINVAL;
+    }
+    if (sh[0].dim[sh[0].rank - 1] == 0) { /* no element to pick (TensorFlow's wording) */
+        snprintf(err, err_size, "reduction axis %d is empty in shape %s", sh[0].rank - 1,
+                 gb_shape_format(&sh[0], buf, sizeof buf));
+        return GB_ESHAPE;
     }
     *dtype = GB_I64;
     *shape = sh[0];
@@ -130,7 +137,9 @@ static gb_status gather_forward(const gb_kernel_args *k)
         if (r < 0 || r >= rows)
             return gb_fail(GB_EINVAL, "index %lld at position %lld is outside [0, %lld)", (long long)r, (long long)i,
                            (long long)rows);
-        memcpy((char *)k->out->data + (size_t)i * row_bytes, (const char *)params->data + (size_t)r * row_bytes, row_bytes);
+        if (row_bytes) /* rows of no elements may have no memory */
+            memcpy((char *)k->out->data + (size_t)i * row_bytes, (const char *)params->data + (size_t)r * row_bytes,
+                   row_bytes);
     }
     return GB_OK;
 }
@@ -150,6 +159,7 @@ static gb_status gather_grad_forward(const gb_kernel_args *k)
     const gb_tensor *dy = k->in[0], *indices = k->in[1];
     int64_t rows = k->out->shape.dim[0], n = gb_shape_elements(&indices->shape);
     int64_t width = rows ? gb_shape_elements(&k->out->shape) / rows : 0;
+    if (gb_tensor_bytes(k->out) == 0) return GB_OK; /* no memory to clear, nothing to add */
     memset(k->out->data, 0, gb_tensor_bytes(k->out));
     for (int64_t i = 0; i < n; i++) {
         int64_t r = index_at(indices, i);

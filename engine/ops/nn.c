@@ -9,6 +9,7 @@
 #include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/grad_util.h"
+#include "internal/op_kinds.h"
 #include "internal/philox.h"
 #include "internal/session_impl.h"
 
@@ -35,9 +36,9 @@ static gb_status last_axis_infer(const gb_node *n, const gb_dtype *dt, const gb_
             for (int64_t c = 1; c < cols; c++) max = x[c] > max ? x[c] : max;            \
             T sum = 0;                                                                   \
             for (int64_t c = 0; c < cols; c++) sum += EXP(x[c] - max);                   \
-            if (log_form) {                                                              \
-                T shift = max + LOG(sum);                                                \
-                for (int64_t c = 0; c < cols; c++) y[c] = x[c] - shift;                  \
+            if (log_form) { /* x - (max + log_sum) would round log_sum away at large max */ \
+                T log_sum = LOG(sum);                                                    \
+                for (int64_t c = 0; c < cols; c++) y[c] = (x[c] - max) - log_sum;        \
             } else {                                                                     \
                 T inv = 1 / sum;                                                         \
                 for (int64_t c = 0; c < cols; c++) y[c] = EXP(x[c] - max) * inv;         \
@@ -140,7 +141,7 @@ static gb_status check_labels(const gb_tensor *labels, int64_t rows, int64_t cla
             for (int64_t c = 1; c < classes; c++) max = x[c] > max ? x[c] : max;            \
             T sum = 0;                                                                      \
             for (int64_t c = 0; c < classes; c++) sum += EXP(x[c] - max);                   \
-            loss[r] = max + LOG(sum) - x[label_at(labels, r)];                              \
+            loss[r] = LOG(sum) - (x[label_at(labels, r)] - max); /* as log-softmax */       \
         }                                                                                   \
     }
 
@@ -230,6 +231,10 @@ static gb_status xent_infer(const gb_node *n, const gb_dtype *dt, const gb_shape
                  gb_shape_format(&sh[0], a, sizeof a), gb_dtype_name(dt[1]), gb_shape_format(&sh[1], b, sizeof b));
         return GB_ESHAPE;
     }
+    if (sh[0].dim[sh[0].rank - 1] == 0 || sh[1].dim[sh[1].rank - 1] == 0) { /* a loss of nothing is no loss */
+        snprintf(err, err_size, "no classes: the logits are %s", gb_shape_format(&sh[0], a, sizeof a));
+        return GB_ESHAPE;
+    }
     *dtype = dt[0];
     *shape = sh[0];
     shape->rank--;
@@ -308,16 +313,121 @@ gb_node *gb_softmax_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels)
     return gb_node_create(g, &op_one_hot_xent, "SoftmaxCrossEntropyWithLogits", inputs, 2, NULL);
 }
 
+/* ---- sigmoid cross-entropy: (logits, labels) of one shape -> the elementwise loss ---- */
+
+/* Same shape where both are known: at run time, exactly. */
+static int shapes_compatible(const gb_shape *a, const gb_shape *b)
+{
+    int ok = a->rank == b->rank;
+    for (int i = 0; ok && i < a->rank; i++) ok = a->dim[i] < 0 || b->dim[i] < 0 || a->dim[i] == b->dim[i];
+    return ok;
+}
+
+static gb_status same_shape_infer(const gb_node *n, const gb_dtype *dt, const gb_shape *sh, gb_dtype *dtype,
+                                  gb_shape *shape, char *err, size_t err_size)
+{
+    (void)n;
+    char a[96], b[96];
+    if (!gb_is_float(dt[0]) || dt[1] != dt[0]) {
+        snprintf(err, err_size, "needs float logits and labels of one dtype, got %s and %s", gb_dtype_name(dt[0]),
+                 gb_dtype_name(dt[1]));
+        return GB_EINVAL;
+    }
+    if (!shapes_compatible(&sh[0], &sh[1])) {
+        snprintf(err, err_size, "logits %s and labels %s must have the same shape", gb_shape_format(&sh[0], a, sizeof a),
+                 gb_shape_format(&sh[1], b, sizeof b));
+        return GB_ESHAPE;
+    }
+    *dtype = dt[0];
+    *shape = sh[0];
+    for (int i = 0; i < shape->rank; i++)
+        if (shape->dim[i] < 0) shape->dim[i] = sh[1].dim[i];
+    return GB_OK;
+}
+
+/* max(x, 0) - x z + log1p(exp(-|x|)), TensorFlow's formula: never exponentiates a large positive
+ * number, and keeps the last term where 1 + it rounds to 1 (9.4e-14 at |x| = 30). The gradient
+ * sigmoid(x) - z is written from e = exp(-|x|) too: (1 - z) - e / (1 + e) for x >= 0 (where
+ * sigmoid(x) rounds to 1 first), e / (1 + e) - z below. The CUDA binary kernel (elementwise.cuh)
+ * computes the same two formulas. */
+#define SIGMOID_XENT_LOOP(T, EXP, LOG1P)                                                      \
+    {                                                                                         \
+        const T *x = k->in[0]->data, *z = k->in[1]->data;                                     \
+        T *o = k->out->data;                                                                  \
+        if (grad)                                                                             \
+            for (int64_t i = 0; i < n; i++) {                                                 \
+                T e = EXP(-(x[i] < 0 ? -x[i] : x[i])), p = e / (1 + e);                       \
+                o[i] = x[i] >= 0 ? (1 - z[i]) - p : p - z[i];                                 \
+            }                                                                                 \
+        else                                                                                  \
+            for (int64_t i = 0; i < n; i++)                                                   \
+                o[i] = ((x[i] > 0 ? x[i] : 0) - x[i] * z[i]) + LOG1P(EXP(-(x[i] < 0 ? -x[i] : x[i]))); \
+    }
+
+static gb_status sigmoid_xent_forward(const gb_kernel_args *k)
+{
+    int64_t n = gb_shape_elements(&k->out->shape);
+    int grad = k->node->attr.flag == GB_BINARY_SIGMOID_XENT_GRAD;
+    if (k->out->dtype == GB_F64)
+        SIGMOID_XENT_LOOP(double, exp, log1p)
+    else
+        SIGMOID_XENT_LOOP(float, expf, log1pf)
+    return GB_OK;
+}
+
+static gb_node *sigmoid_xent_node(gb_graph *g, gb_binary_kind kind, gb_node *logits, gb_node *labels);
+
+static void sigmoid_xent_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx)
+{
+    /* d(sigmoid(x) - z) = sigmoid(x) (1 - sigmoid(x)) dx - dz */
+    gb_node *s = gb_sigmoid(g, n->inputs[0]);
+    dx[0] = gb_mul(g, ddx, gb_mul(g, s, gb_sub(g, gb_scalar_like(g, s, 1.0), s)));
+    dx[1] = gb_neg(g, ddx);
+}
+
+static void sigmoid_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
+{
+    gb_node *x = n->inputs[0], *z = n->inputs[1];
+    dx[0] = gb_mul(g, dy, sigmoid_xent_node(g, GB_BINARY_SIGMOID_XENT_GRAD, x, z));
+    dx[1] = gb_mul(g, dy, gb_neg(g, x));
+}
+
+static const gb_op_def op_sigmoid_xent = {"SigmoidCrossEntropyWithLogits", same_shape_infer, sigmoid_xent_forward,
+                                          sigmoid_xent_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_binary_forward)};
+static const gb_op_def op_sigmoid_xent_grad = {"SigmoidCrossEntropyWithLogitsGrad", same_shape_infer,
+                                               sigmoid_xent_forward, sigmoid_xent_grad_gradient, 0, 0, 0, 0,
+                                               GB_CUDA_KERNEL(gb_cuda_binary_forward)};
+
+static gb_node *sigmoid_xent_node(gb_graph *g, gb_binary_kind kind, gb_node *logits, gb_node *labels)
+{
+    gb_attrs attrs = {0};
+    attrs.flag = kind; /* the CUDA binary kernel's operation */
+    gb_node *inputs[2] = {logits, labels};
+    int grad = kind == GB_BINARY_SIGMOID_XENT_GRAD;
+    return gb_node_create(g, grad ? &op_sigmoid_xent_grad : &op_sigmoid_xent, grad ? "logistic_loss_grad" : "logistic_loss",
+                          inputs, 2, &attrs);
+}
+
+/* Losses take two tensors of one shape, as TF-1's tf.losses: predictions [N, 1] against targets
+ * [N] would otherwise broadcast to an [N, N] loss. */
+static int loss_shapes_fit(gb_graph *g, const char *op, const char *first, gb_node *a, const char *second, gb_node *b)
+{
+    if (!g || g->status != GB_OK || !a || !b || shapes_compatible(&a->shape, &b->shape)) return 1;
+    char sa[96], sb[96];
+    gb_graph_fail(g, GB_ESHAPE, "%s: %s %s and %s %s must have the same shape", op, first,
+                  gb_shape_format(&a->shape, sa, sizeof sa), second, gb_shape_format(&b->shape, sb, sizeof sb));
+    return 0;
+}
+
 gb_node *gb_sigmoid_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels)
 {
-    /* max(x, 0) - x z + log(1 + exp(-|x|)): never exponentiates a large positive number */
-    gb_node *one = gb_scalar_like(g, logits, 1.0);
-    gb_node *soft = gb_log(g, gb_add(g, one, gb_exp(g, gb_neg(g, gb_abs(g, logits)))));
-    return gb_add(g, gb_sub(g, gb_relu(g, logits), gb_mul(g, logits, labels)), soft);
+    if (!loss_shapes_fit(g, "sigmoid_cross_entropy", "logits", logits, "labels", labels)) return NULL;
+    return sigmoid_xent_node(g, GB_BINARY_SIGMOID_XENT, logits, labels);
 }
 
 gb_node *gb_mean_squared_error(gb_graph *g, gb_node *predictions, gb_node *targets)
 {
+    if (!loss_shapes_fit(g, "mean_squared_error", "predictions", predictions, "targets", targets)) return NULL;
     return gb_reduce_mean(g, gb_square(g, gb_sub(g, predictions, targets)), GB_ALL_AXES, 0);
 }
 

@@ -160,6 +160,10 @@ static gb_status slice_infer(const gb_node *n, const gb_dtype *dt, const gb_shap
     shape->rank = sh[0].rank;
     for (int i = 0; i < sh[0].rank; i++) {
         int64_t dim = sh[0].dim[i], b = begin->dim[i], s = size->dim[i];
+        if (s < -1) {
+            snprintf(err, err_size, "size %lld on axis %d: a size is >= 0, or -1 for the rest of the axis", (long long)s, i);
+            return GB_ESHAPE;
+        }
         if (b < 0 || (dim >= 0 && (b > dim || (s >= 0 && b + s > dim)))) {
             snprintf(err, err_size, "the box begin %lld size %lld leaves %s on axis %d", (long long)b, (long long)s,
                      gb_shape_format(&sh[0], buf, sizeof buf), i);
@@ -219,6 +223,7 @@ static gb_status slice_grad_infer(const gb_node *n, const gb_dtype *dt, const gb
 
 static gb_status slice_grad_forward(const gb_kernel_args *k)
 {
+    if (gb_tensor_bytes(k->out) == 0) return GB_OK; /* an empty tensor may have no memory */
     memset(k->out->data, 0, gb_tensor_bytes(k->out));
     copy_box(k->out, k->in[0], &k->node->attr.shape, 0);
     return GB_OK;
@@ -320,5 +325,9 @@ gb_node *gb_concat(gb_graph *g, size_t n, gb_node *const *xs, int axis)
 {
     gb_attrs attrs = {0};
     attrs.axis = axis;
+    if (n == 0) { /* the output's dtype and rank come from the inputs: there must be one */
+        if (g && g->status == GB_OK) gb_graph_fail(g, GB_EINVAL, "concat: needs at least one input, got none");
+        return NULL;
+    }
     return gb_node_create(g, &op_concat, "concat", xs, n, &attrs);
 }

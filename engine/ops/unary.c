@@ -1,6 +1,7 @@
 /* Elementwise ops of one input (neg, square, sqrt, exp, log, abs, sign, relu, leaky relu,
  * sigmoid, tanh), the gradient ops of the activations, cast, identity and stop_gradient. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,12 +36,25 @@ enum { ELEMENTWISE_GRAIN = 1 << 15 };
     case GB_UNARY_EXP: UNARY_LOOP(T, EXP_F(x)) break;                                                     \
     case GB_UNARY_LOG: UNARY_LOOP(T, LOG_F(x)) break;                                                     \
     case GB_UNARY_ABS: UNARY_LOOP(T, x < 0 ? -x : x) break;                                               \
-    case GB_UNARY_SIGN: UNARY_LOOP(T, (T)((x > 0) - (x < 0))) break;                                      \
-    case GB_UNARY_RELU: UNARY_LOOP(T, x > 0 ? x : 0) break;                                               \
+    case GB_UNARY_SIGN: UNARY_LOOP(T, x == x ? (T)((x > 0) - (x < 0)) : x) break;                         \
+    case GB_UNARY_RELU: UNARY_LOOP(T, x < 0 ? 0 : x) break;                                               \
     case GB_UNARY_LEAKY_RELU: UNARY_LOOP(T, x > 0 ? x : (T)alpha * x) break;                              \
     case GB_UNARY_SIGMOID: UNARY_LOOP(T, x >= 0 ? 1 / (1 + EXP_F(-x)) : EXP_F(x) / (1 + EXP_F(x))) break; \
     case GB_UNARY_TANH: UNARY_LOOP(T, TANH_F(x)) break;                                                   \
     default: break;                                                                                       \
+    }
+
+/* Integers wrap around in two's complement, as in TensorFlow (-INT_MIN and |INT_MIN| are INT_MIN):
+ * the arithmetic is done in the unsigned type, where overflow is defined. |x| is (x ^ s) - s with
+ * s = x >> (bits - 1), all ones for negative x (an arithmetic shift in gcc and clang): unlike a
+ * select on x < 0, that vectorises for 64-bit lanes too. */
+#define SIGN_BITS(T, x) ((x) >> (sizeof(T) * 8 - 1))
+#define INT_UNARY_CASES(T, U)                                                                    \
+    switch (kind) {                                                                              \
+    case GB_UNARY_NEG: UNARY_LOOP(T, (T)(0u - (U)x)) break;                                      \
+    case GB_UNARY_SQUARE: UNARY_LOOP(T, (T)((U)x * (U)x)) break;                                 \
+    case GB_UNARY_ABS: UNARY_LOOP(T, (T)(((U)x ^ (U)SIGN_BITS(T, x)) - (U)SIGN_BITS(T, x))) break; \
+    default: break;                                                                              \
     }
 
 static gb_status unary_forward(const gb_kernel_args *k)
@@ -55,13 +69,9 @@ static gb_status unary_forward(const gb_kernel_args *k)
     } else if (in->dtype == GB_F64) {
         UNARY_CASES(double, exp, log, sqrt, tanh)
     } else if (in->dtype == GB_I32) {
-        if (kind == GB_UNARY_NEG) UNARY_LOOP(int32_t, -x)
-        else if (kind == GB_UNARY_SQUARE) UNARY_LOOP(int32_t, x * x)
-        else if (kind == GB_UNARY_ABS) UNARY_LOOP(int32_t, x < 0 ? -x : x)
+        INT_UNARY_CASES(int32_t, uint32_t)
     } else if (in->dtype == GB_I64) {
-        if (kind == GB_UNARY_NEG) UNARY_LOOP(int64_t, -x)
-        else if (kind == GB_UNARY_SQUARE) UNARY_LOOP(int64_t, x * x)
-        else if (kind == GB_UNARY_ABS) UNARY_LOOP(int64_t, x < 0 ? -x : x)
+        INT_UNARY_CASES(int64_t, uint64_t)
     }
     return GB_OK;
 }
@@ -89,7 +99,7 @@ static gb_status unary_infer(const gb_node *n, const gb_dtype *dt, const gb_shap
             case GB_UNARY_RELU:                                                               \
                 for (int64_t c = 0; c < cols; c++) {                                          \
                     T v = xs[c] + bs[c];                                                      \
-                    os[c] = v > 0 ? v : 0;                                                    \
+                    os[c] = v < 0 ? 0 : v; /* NaN passes, as in the unfused relu */           \
                 }                                                                             \
                 break;                                                                        \
             case GB_UNARY_SIGMOID:                                                            \
@@ -328,14 +338,27 @@ static gb_status cast_infer(const gb_node *n, const gb_dtype *dt, const gb_shape
     return GB_OK;
 }
 
-#define CAST_FROM(S)                                                                                     \
+/* Floats outside an integer type's range (C leaves their conversion undefined) saturate to its
+ * limits and NaN becomes 0, as the GPU's conversion instructions do; the CUDA cast kernel
+ * (elementwise.cuh) does the same. */
+static inline int32_t float_to_i32(double v)
+{
+    return v != v ? 0 : v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+static inline int64_t float_to_i64(double v)
+{
+    return v != v ? 0 : v < -0x1p63 ? INT64_MIN : v >= 0x1p63 ? INT64_MAX : (int64_t)v; /* 2^63: INT64_MAX + 1 */
+}
+
+#define CAST_FROM(S, TO_I32, TO_I64)                                                                     \
     {                                                                                                    \
         const S *src = in->data;                                                                         \
         switch (out->dtype) {                                                                            \
         case GB_F32: for (int64_t i = 0; i < n; i++) ((float *)out->data)[i] = (float)src[i]; break;     \
         case GB_F64: for (int64_t i = 0; i < n; i++) ((double *)out->data)[i] = (double)src[i]; break;   \
-        case GB_I32: for (int64_t i = 0; i < n; i++) ((int32_t *)out->data)[i] = (int32_t)src[i]; break; \
-        case GB_I64: for (int64_t i = 0; i < n; i++) ((int64_t *)out->data)[i] = (int64_t)src[i]; break; \
+        case GB_I32: for (int64_t i = 0; i < n; i++) ((int32_t *)out->data)[i] = TO_I32(src[i]); break;  \
+        case GB_I64: for (int64_t i = 0; i < n; i++) ((int64_t *)out->data)[i] = TO_I64(src[i]); break;  \
         case GB_BOOL: for (int64_t i = 0; i < n; i++) ((uint8_t *)out->data)[i] = src[i] != 0; break;    \
         default: break;                                                                                  \
         }                                                                                                \
@@ -347,11 +370,11 @@ static gb_status cast_forward(const gb_kernel_args *k)
     gb_tensor *out = k->out;
     int64_t n = gb_shape_elements(&in->shape);
     switch (in->dtype) {
-    case GB_F32: CAST_FROM(float) break;
-    case GB_F64: CAST_FROM(double) break;
-    case GB_I32: CAST_FROM(int32_t) break;
-    case GB_I64: CAST_FROM(int64_t) break;
-    case GB_BOOL: CAST_FROM(uint8_t) break;
+    case GB_F32: CAST_FROM(float, float_to_i32, float_to_i64) break;
+    case GB_F64: CAST_FROM(double, float_to_i32, float_to_i64) break;
+    case GB_I32: CAST_FROM(int32_t, (int32_t), (int64_t)) break;
+    case GB_I64: CAST_FROM(int64_t, (int32_t), (int64_t)) break;
+    case GB_BOOL: CAST_FROM(uint8_t, (int32_t), (int64_t)) break;
     default: break;
     }
     return GB_OK;

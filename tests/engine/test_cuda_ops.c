@@ -311,6 +311,63 @@ Test(cuda_ops, shape_ops_and_host_fallbacks)
     check_all(cases, sizeof cases / sizeof *cases);
 }
 
+/* Values at the edges of the ops' domains: NaN, signed zeros, logits far apart or huge, floats past
+ * the integer types, integers that overflow. The same fetches on each device, run twice (eager,
+ * then captured), compared as above; NaN matches NaN. */
+Test(cuda_ops, edge_values_match_the_cpu)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, S(2, 4, 4)), *c = gb_placeholder(g, "c", GB_F32, S(1, 16));
+    gb_node *n = gb_placeholder(g, "n", GB_I32, S(1, 4)), *wide = gb_placeholder(g, "wide", GB_I64, S(1, 4));
+    gb_node *z = gb_mul(g, gb_sigmoid(g, gb_transpose(g, x, NULL)), gb_scalar(g, 1)); /* labels in [0, 1] */
+    gb_node *zero = gb_scalar(g, 0), *bias = gb_constant_f32(g, "bias", S(1, 4), (float[]){1, NAN, -1, 0});
+    gb_tensor *lt = gb_tensor_from(GB_I32, S(1, 4), (int32_t[]){0, 1, 2, 3});
+    gb_node *labels = gb_constant(g, "labels", lt);
+    gb_tensor_free(lt);
+    gb_node *xent = gb_sigmoid_cross_entropy(g, x, z), *lsm = gb_log_softmax(g, x);
+    gb_node *sparse = gb_sparse_softmax_cross_entropy(g, x, labels);
+    gb_node *dxent[2], *dlsm, *dsparse, *xz[2] = {x, z};
+    gb_gradients(g, gb_reduce_sum(g, xent, GB_ALL_AXES, 0), xz, 2, dxent);
+    gb_gradients(g, gb_reduce_sum(g, gb_mul(g, lsm, z), GB_ALL_AXES, 0), &x, 1, &dlsm);
+    gb_gradients(g, gb_reduce_sum(g, sparse, GB_ALL_AXES, 0), &x, 1, &dsparse);
+    gb_node *fetches[] = {
+        gb_relu(g, x), gb_sign(g, x), gb_maximum(g, x, zero), gb_maximum(g, zero, x), gb_minimum(g, x, zero),
+        gb_minimum(g, zero, x), gb_relu(g, gb_add(g, x, bias)), xent, dxent[0], dxent[1], lsm, dlsm, sparse, dsparse,
+        gb_cast(g, c, GB_I32), gb_cast(g, c, GB_I64), gb_cast(g, gb_cast(g, c, GB_F64), GB_I32),
+        gb_cast(g, gb_cast(g, c, GB_F64), GB_I64), gb_neg(g, n), gb_abs(g, n), gb_square(g, n), gb_add(g, n, n),
+        gb_sub(g, gb_neg(g, n), n), gb_mul(g, n, n), gb_neg(g, wide), gb_abs(g, wide), gb_mul(g, wide, wide),
+        gb_add(g, wide, wide)};
+    enum { FETCHES = sizeof fetches / sizeof *fetches };
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *xv = gb_tensor_from(GB_F32, S(2, 4, 4), (float[]){NAN, -0.0f, 0, 2.5f, 1e8f, 1e8f, -30, 30,
+                                                                    1e7f, 1e7f + 1, -1e8f, 100, 1e30f, -1e30f, 0.5f, -0.5f});
+    gb_tensor *cv = gb_tensor_from(GB_F32, S(1, 16), (float[]){NAN, INFINITY, -INFINITY, 1e10f, -1e10f, 3e9f, -3e9f, 2.7f,
+                                                                -2.7f, 1e19f, -1e19f, 2147483520.0f, -0.0f, -0.5f, 0.5f, 9.3e18f});
+    gb_tensor *nv = gb_tensor_from(GB_I32, S(1, 4), (int32_t[]){INT32_MIN, INT32_MAX, 65536, -7});
+    gb_tensor *wv = gb_tensor_from(GB_I64, S(1, 4), (int64_t[]){INT64_MIN, INT64_MAX, 4294967296LL, -7});
+    gb_feed feeds[] = {{x, xv}, {c, cv}, {n, nv}, {wide, wv}};
+    gb_session *cpu = gb_session_new(g, GB_CPU), *cuda = gb_session_new(g, GB_CUDA);
+    cr_assert_not_null(cuda, "%s", gb_errmsg());
+    const gb_tensor *want[FETCHES], *got[FETCHES];
+    for (int run = 0; run < 2; run++) {
+        cr_assert_eq(gb_session_run(cpu, feeds, 4, fetches, FETCHES, want), GB_OK, "%s", gb_errmsg());
+        cr_assert_eq(gb_session_run(cuda, feeds, 4, fetches, FETCHES, got), GB_OK, "%s", gb_errmsg());
+        for (int f = 0; f < FETCHES; f++) {
+            char why[256];
+            cr_assert_null(mismatch(want[f], got[f], 0, why, sizeof why), "run %d, %s: %s", run, gb_node_name(fetches[f]),
+                           why);
+        }
+    }
+    gb_session_free(cuda);
+    gb_session_free(cpu);
+    gb_tensor_free(xv);
+    gb_tensor_free(cv);
+    gb_tensor_free(nv);
+    gb_tensor_free(wv);
+    gb_graph_free(g);
+}
+
 /* Several optimizer steps of a small regression on each device, then the variables compared. */
 static void compare_training(gb_optimizer opt, const char *name)
 {

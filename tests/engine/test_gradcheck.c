@@ -303,7 +303,7 @@ Test(gradcheck, neural_network_ops)
         {"sparse softmax cross-entropy", 1, {S(2, -1, 5)}, -3, 3, 0, n_sparse_xent},
         {"softmax cross-entropy (soft labels too)", 2, {S(2, -1, -2), S(2, -1, -2)}, -2, 2, 0, n_xent},
         {"sigmoid cross-entropy", 2, {S(2, -1, -2), S(2, -1, -2)}, -0.9, 0.9, 0, n_sigmoid_xent},
-        {"mean squared error", 2, {S(2, -1, -2), S(1, -2)}, -2, 2, 0, n_mse},
+        {"mean squared error", 2, {S(2, -1, -2), S(2, -1, -2)}, -2, 2, 0, n_mse},
         {"gather rows", 1, {S(2, 5, -2)}, -2, 2, 0, n_gather},
         {"print passes through", 1, {S(1, -1)}, -2, 2, 0, n_print},
         {"dense + relu (fused bias add)", 3, {S(2, -1, -2), S(2, -2, -3), S(1, -3)}, -1, 1, 0, n_dense_relu},
@@ -343,4 +343,111 @@ Test(gradcheck, dropout_masks_gradient_like_the_output)
     gb_tensor_free(xv);
     gb_session_free(s);
     gb_graph_free(g);
+}
+
+/* ---- gradients at points where the formula needs care, against TensorFlow's values ---- */
+
+typedef gb_node *(*fixed_fn)(gb_graph *g, gb_node *x, gb_node *other);
+
+/* d(sum(f(x, other)))/dx (of_other: d/dother) at fixed values of one dtype, within a relative
+ * tolerance (exactly where want is 0); want NAN for NaN. */
+static void expect_gradient(gb_dtype dt, fixed_fn f, const double *x, const double *other, int n, int of_other,
+                            const double *want, const char *what)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *in[2] = {gb_placeholder(g, "x", dt, gb_dims(1, n)), gb_placeholder(g, "other", dt, gb_dims(1, n))};
+    gb_tensor *values[2] = {gb_tensor_new(dt, gb_dims(1, n)), gb_tensor_new(dt, gb_dims(1, n))};
+    for (int i = 0; i < n; i++) {
+        double v[2] = {x[i], other ? other[i] : 0};
+        for (int k = 0; k < 2; k++) {
+            if (dt == GB_F64) ((double *)gb_tensor_data(values[k]))[i] = v[k];
+            else ((float *)gb_tensor_data(values[k]))[i] = (float)v[k];
+        }
+    }
+    gb_node *y = gb_reduce_sum(g, f(g, in[0], in[1]), GB_ALL_AXES, 0), *d;
+    gb_gradients(g, y, &in[of_other], 1, &d);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s: %s", what, gb_graph_errmsg(g));
+    cr_assert_not_null(d, "%s: no gradient", what);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    gb_feed feeds[] = {{in[0], values[0]}, {in[1], values[1]}};
+    const gb_tensor *out;
+    cr_assert_eq(gb_session_run(s, feeds, 2, &d, 1, &out), GB_OK, "%s: %s", what, gb_errmsg());
+    double tolerance = dt == GB_F64 ? 1e-12 : 1e-6;
+    for (int i = 0; i < n; i++) {
+        double got = gb_tensor_get(out, i);
+        if (isnan(want[i]))
+            cr_assert(isnan(got), "%s %s[%d]: %.9g, want NaN", gb_dtype_name(dt), what, i, got);
+        else
+            cr_assert(fabs(got - want[i]) <= tolerance * fabs(want[i]), "%s %s[%d]: %.9g, want %.9g",
+                      gb_dtype_name(dt), what, i, got, want[i]);
+    }
+    gb_session_free(s);
+    gb_tensor_free(values[0]);
+    gb_tensor_free(values[1]);
+    gb_graph_free(g);
+}
+
+static gb_node *f_sigmoid_xent(gb_graph *g, gb_node *x, gb_node *z) { return gb_sigmoid_cross_entropy(g, x, z); }
+
+/* sigmoid(x) - z everywhere, logit 0 included (a max/abs composite has kinks there); -x for the
+ * labels. */
+Test(gradcheck, sigmoid_cross_entropy_gradient_is_sigmoid_minus_labels)
+{
+    const double x[] = {0, 0, 30, -30, 100, -1e30, 1e30}, z[] = {0, 1, 1, 0, 0.5, 1, 0};
+    const double dx[] = {0.5, -0.5, -9.357622968840175e-14, 9.357622968840175e-14, 0.5, -1, 1};
+    const double dz[] = {-0, -0, -30, 30, -100, 1e30, -1e30};
+    for (int d = 0; d < 2; d++) {
+        gb_dtype dt = d ? GB_F64 : GB_F32;
+        expect_gradient(dt, f_sigmoid_xent, x, z, 7, 0, dx, "d/dlogits");
+        expect_gradient(dt, f_sigmoid_xent, x, z, 7, 1, dz, "d/dlabels");
+    }
+}
+
+static gb_node *f_pow(gb_graph *g, gb_node *a, gb_node *w) { return gb_pow(g, a, w); }
+
+/* d(a^w)/dw = a^w log(a), taken as 0 where a <= 0 (TensorFlow), in float32 too. */
+Test(gradcheck, pow_gradient_for_the_exponent_is_zero_where_the_base_is_not_positive)
+{
+    const double a[] = {-2, 0, 0, 2}, w[] = {3, 3, 0, 3};
+    const double dw[] = {0, 0, 0, 8 * 0.69314718055994531};
+    expect_gradient(GB_F32, f_pow, a, w, 4, 1, dw, "d/dexponent");
+    expect_gradient(GB_F64, f_pow, a, w, 4, 1, dw, "d/dexponent");
+}
+
+static gb_node *f_relu(gb_graph *g, gb_node *x, gb_node *unused)
+{
+    (void)unused;
+    return gb_relu(g, x);
+}
+
+/* relu lets NaN through, its gradient does not (x > 0 is false for NaN, as in TensorFlow). */
+Test(gradcheck, relu_gradient_at_nan_is_zero)
+{
+    const double x[] = {NAN, -1, 2}, dx[] = {0, 0, 1};
+    expect_gradient(GB_F32, f_relu, x, NULL, 3, 0, dx, "d relu");
+}
+
+static gb_node *f_log_softmax_picked(gb_graph *g, gb_node *x, gb_node *z)
+{
+    return gb_mul(g, gb_log_softmax(g, gb_reshape(g, x, gb_dims(2, 1, 2))), gb_reshape(g, z, gb_dims(2, 1, 2)));
+}
+static gb_node *f_sparse_xent(gb_graph *g, gb_node *x, gb_node *unused)
+{
+    (void)unused;
+    gb_tensor *t = gb_tensor_from(GB_I32, gb_dims(1, 1), (int32_t[]){0});
+    gb_node *labels = gb_constant(g, "labels", t);
+    gb_tensor_free(t);
+    return gb_sparse_softmax_cross_entropy(g, gb_reshape(g, x, gb_dims(2, 1, 2)), labels);
+}
+
+/* Logits so large that x - (max + log(sum)) rounds log(2) away in float32. */
+Test(gradcheck, log_softmax_gradients_at_large_logits)
+{
+    const double x[] = {1e8, 1e8}, z[] = {1, 0};
+    const double through_log_softmax[] = {0.5, -0.5}, sparse[] = {-0.5, 0.5};
+    for (int d = 0; d < 2; d++) {
+        gb_dtype dt = d ? GB_F64 : GB_F32;
+        expect_gradient(dt, f_log_softmax_picked, x, z, 2, 0, through_log_softmax, "d sum(z * log_softmax)");
+        expect_gradient(dt, f_sparse_xent, x, NULL, 2, 0, sparse, "d sparse xent");
+    }
 }

@@ -6,6 +6,9 @@
  *
  * Elementwise ops broadcast like NumPy; their gradients sum over the broadcast axes. Axes of
  * reductions are a bit mask (GB_AXIS(1) | GB_AXIS(2)); GB_ALL_AXES reduces every axis.
+ * Float ops pass NaN through (relu, sign, maximum and minimum included, whichever side it is on).
+ * Integer arithmetic (add, sub, mul, neg, square, abs) wraps around in two's complement, as in
+ * TensorFlow: -INT32_MIN is INT32_MIN.
  */
 #ifndef GRADBOARD_OPS_H
 #define GRADBOARD_OPS_H
@@ -45,7 +48,9 @@ gb_node *gb_relu(gb_graph *g, gb_node *x);
 gb_node *gb_leaky_relu(gb_graph *g, gb_node *x, double alpha);
 gb_node *gb_sigmoid(gb_graph *g, gb_node *x);
 gb_node *gb_tanh(gb_graph *g, gb_node *x);
-/* Converts the element type (gradient flows between float types only). */
+/* Converts the element type (gradient flows between float types only). Floats become integers
+ * rounded toward zero; values past the integer type's range saturate to its limits (infinities
+ * included) and NaN becomes 0. */
 gb_node *gb_cast(gb_graph *g, gb_node *x, gb_dtype dtype);
 gb_node *gb_identity(gb_graph *g, gb_node *x);
 /* Passes x through; no gradient flows back through it. */
@@ -60,9 +65,10 @@ gb_node *gb_matmul(gb_graph *g, gb_node *a, gb_node *b, int transpose_a, int tra
 gb_node *gb_reshape(gb_graph *g, gb_node *x, gb_shape shape);
 /* Axes permuted: output axis i is input axis perm[i]. perm NULL reverses the axes. */
 gb_node *gb_transpose(gb_graph *g, gb_node *x, const int *perm);
-/* The box starting at begin with size (a size of -1 runs to the end of the axis). */
+/* The box starting at begin with size (a size of -1 runs to the end of the axis; any other
+ * negative size is an error). */
 gb_node *gb_slice(gb_graph *g, gb_node *x, gb_shape begin, gb_shape size);
-/* n tensors joined along axis (at most 8). */
+/* n tensors joined along axis (1 to 8 of them). */
 gb_node *gb_concat(gb_graph *g, size_t n, gb_node *const *xs, int axis);
 
 /* ---- reductions ---- */
@@ -77,11 +83,15 @@ gb_node *gb_log_softmax(gb_graph *g, gb_node *logits);
 /* Per-example loss [N] from logits [N, C] and int32/int64 labels [N] in [0, C) (fused, stable;
  * a label out of range is a run-time error naming it). */
 gb_node *gb_sparse_softmax_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels);
-/* Per-example loss [..] from logits and one-hot (or soft) labels of the same shape. */
+/* Per-example loss [..] from logits and one-hot (or soft) labels of the same shape, with at least
+ * one class. */
 gb_node *gb_softmax_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels);
-/* Elementwise loss of logits against targets in [0, 1], stable for large |logits|. */
+/* Elementwise loss of logits against targets in [0, 1], stable for large |logits|; its gradient is
+ * sigmoid(logits) - labels. The two must have the same shape (checked when built and when run). */
 gb_node *gb_sigmoid_cross_entropy(gb_graph *g, gb_node *logits, gb_node *labels);
-/* mean((predictions - targets)^2), a scalar. */
+/* mean((predictions - targets)^2), a scalar. The shapes must be compatible when built: the same
+ * rank, equal sizes where both are known (like TF-1's tf.losses; [N, 1] against [N] is an error,
+ * not an [N, N] broadcast). */
 gb_node *gb_mean_squared_error(gb_graph *g, gb_node *predictions, gb_node *targets);
 /* Zeroes each element with probability rate and scales the rest by 1/(1-rate). The mask comes
  * from seed and global_step (the session's run counter when the graph has none), so it changes
@@ -91,7 +101,8 @@ gb_node *gb_dropout(gb_graph *g, gb_node *x, double rate, uint64_t seed);
 /* ---- indices and labels ---- */
 /* float32 [..., depth]: 1 at each index (an index outside [0, depth) gives a zero row). */
 gb_node *gb_one_hot(gb_graph *g, gb_node *indices, int64_t depth);
-/* int64 index of the largest element along the last axis (the first of ties). */
+/* int64 index of the largest element along the last axis (the first of ties); an empty last axis
+ * is an error. */
 gb_node *gb_argmax(gb_graph *g, gb_node *x);
 /* Rows of params at indices: [N, ...] from params [V, ...] and int indices [N] (embeddings). */
 gb_node *gb_gather(gb_graph *g, gb_node *params, gb_node *indices);

@@ -9,6 +9,10 @@ template <typename T> __device__ inline T gb_exp(T x);
 template <> __device__ inline float gb_exp(float x) { return expf(x); }
 template <> __device__ inline double gb_exp(double x) { return exp(x); }
 
+template <typename T> __device__ inline T gb_log1p(T x);
+template <> __device__ inline float gb_log1p(float x) { return log1pf(x); }
+template <> __device__ inline double gb_log1p(double x) { return log1p(x); }
+
 template <typename T> __device__ inline T gb_unary_op(int32_t kind, T x, T alpha)
 {
     switch (kind) {
@@ -18,8 +22,8 @@ template <typename T> __device__ inline T gb_unary_op(int32_t kind, T x, T alpha
     case GB_UNARY_EXP: return gb_exp(x);
     case GB_UNARY_LOG: return log(x);
     case GB_UNARY_ABS: return x < 0 ? -x : x;
-    case GB_UNARY_SIGN: return (T)((x > 0) - (x < 0));
-    case GB_UNARY_RELU: return x > 0 ? x : (T)0;
+    case GB_UNARY_SIGN: return x == x ? (T)((x > 0) - (x < 0)) : x; // NaN stays NaN
+    case GB_UNARY_RELU: return x < 0 ? (T)0 : x;
     case GB_UNARY_LEAKY_RELU: return x > 0 ? x : alpha * x;
     case GB_UNARY_SIGMOID: return x >= 0 ? 1 / (1 + gb_exp(-x)) : gb_exp(x) / (1 + gb_exp(x));
     case GB_UNARY_TANH: return tanh(x);
@@ -34,14 +38,16 @@ template <typename T> __device__ inline void gb_unary_loop(const gb_cu_unary &p)
     GB_GRID_LOOP(i, p.n) y[i] = gb_unary_op<T>(p.kind, x[i], (T)p.alpha);
 }
 
-template <typename T> __device__ inline void gb_unary_int_loop(const gb_cu_unary &p)
+// Two's complement wrap-around, as on the CPU: the arithmetic is done in the unsigned type U.
+template <typename T, typename U> __device__ inline void gb_unary_int_loop(const gb_cu_unary &p)
 {
     const T *x = (const T *)p.x;
     T *y = (T *)p.y;
     GB_GRID_LOOP(i, p.n)
     {
         T v = x[i];
-        y[i] = p.kind == GB_UNARY_NEG ? -v : p.kind == GB_UNARY_SQUARE ? v * v : v < 0 ? -v : v;
+        T negated = (T)((U)0 - (U)v);
+        y[i] = p.kind == GB_UNARY_NEG ? negated : p.kind == GB_UNARY_SQUARE ? (T)((U)v * (U)v) : v < 0 ? negated : v;
     }
 }
 
@@ -50,15 +56,34 @@ extern "C" __global__ void gb_k_unary(const gb_cu_unary p)
     switch (p.dtype) {
     case GB_F32: gb_unary_loop<float>(p); break;
     case GB_F64: gb_unary_loop<double>(p); break;
-    case GB_I32: gb_unary_int_loop<int32_t>(p); break;
-    case GB_I64: gb_unary_int_loop<int64_t>(p); break;
+    case GB_I32: gb_unary_int_loop<int32_t, uint32_t>(p); break;
+    case GB_I64: gb_unary_int_loop<int64_t, uint64_t>(p); break;
     default: break;
     }
 }
 
+// Floats outside an integer type's range saturate to its limits and NaN becomes 0, as on the CPU
+// (ops/unary.c); other conversions are C's.
+__device__ inline int32_t gb_float_to_i32(double v)
+{
+    return v != v ? 0 : v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+__device__ inline int64_t gb_float_to_i64(double v)
+{
+    const double two_63 = 9223372036854775808.0; // INT64_MAX + 1, exact in a double
+    return v != v ? 0 : v < -two_63 ? INT64_MIN : v >= two_63 ? INT64_MAX : (int64_t)v;
+}
+
+template <typename D, typename S> __device__ inline D gb_convert(S v) { return (D)v; }
+template <> __device__ inline int32_t gb_convert<int32_t, float>(float v) { return gb_float_to_i32(v); }
+template <> __device__ inline int32_t gb_convert<int32_t, double>(double v) { return gb_float_to_i32(v); }
+template <> __device__ inline int64_t gb_convert<int64_t, float>(float v) { return gb_float_to_i64(v); }
+template <> __device__ inline int64_t gb_convert<int64_t, double>(double v) { return gb_float_to_i64(v); }
+
 template <typename S, typename D> __device__ inline void gb_cast_loop(const void *x, void *y, int64_t n)
 {
-    GB_GRID_LOOP(i, n)((D *)y)[i] = (D)((const S *)x)[i];
+    GB_GRID_LOOP(i, n)((D *)y)[i] = gb_convert<D, S>(((const S *)x)[i]);
 }
 
 template <typename S> __device__ inline void gb_cast_from(const gb_cu_cast &p)
@@ -85,16 +110,38 @@ extern "C" __global__ void gb_k_cast(const gb_cu_cast p)
     }
 }
 
+// The sigmoid cross-entropy of logits x and labels z and its gradient sigmoid(x) - z, the CPU's
+// formulas (ops/nn.c) in the same precision.
+template <typename F> __device__ inline F gb_sigmoid_xent(F x, F z)
+{
+    return ((x > 0 ? x : (F)0) - x * z) + gb_log1p(gb_exp(-(x < 0 ? -x : x)));
+}
+
+template <typename F> __device__ inline F gb_sigmoid_xent_grad(F x, F z)
+{
+    F e = gb_exp(-(x < 0 ? -x : x)), p = e / (1 + e);
+    return x >= 0 ? (1 - z) - p : p - z;
+}
+
+// Integers wrap around in two's complement, as on the CPU: add, sub and mul in the unsigned type.
+template <typename T> struct gb_arithmetic { typedef T type; };
+template <> struct gb_arithmetic<int32_t> { typedef uint32_t type; };
+template <> struct gb_arithmetic<int64_t> { typedef uint64_t type; };
+
+// maximum and minimum give NaN when either side is NaN, as on the CPU.
 template <typename T> __device__ inline T gb_binary_op(int32_t kind, T x, T y)
 {
+    typedef typename gb_arithmetic<T>::type U;
     switch (kind) {
-    case GB_BINARY_ADD: return x + y;
-    case GB_BINARY_SUB: return x - y;
-    case GB_BINARY_MUL: return x * y;
+    case GB_BINARY_ADD: return (T)((U)x + (U)y);
+    case GB_BINARY_SUB: return (T)((U)x - (U)y);
+    case GB_BINARY_MUL: return (T)((U)x * (U)y);
     case GB_BINARY_DIV: return x / y;
     case GB_BINARY_POW: return (T)pow((double)x, (double)y);
-    case GB_BINARY_MAXIMUM: return x >= y ? x : y;
-    case GB_BINARY_MINIMUM: return x <= y ? x : y;
+    case GB_BINARY_MAXIMUM: return x >= y || x != x ? x : y;
+    case GB_BINARY_MINIMUM: return x <= y || x != x ? x : y;
+    case GB_BINARY_SIGMOID_XENT: return (T)gb_sigmoid_xent<double>((double)x, (double)y); // float64 only
+    case GB_BINARY_SIGMOID_XENT_GRAD: return (T)gb_sigmoid_xent_grad<double>((double)x, (double)y);
     default: return x;
     }
 }
@@ -108,8 +155,10 @@ template <> __device__ inline float gb_binary_op(int32_t kind, float x, float y)
     case GB_BINARY_MUL: return x * y;
     case GB_BINARY_DIV: return x / y;
     case GB_BINARY_POW: return powf(x, y);
-    case GB_BINARY_MAXIMUM: return x >= y ? x : y;
-    case GB_BINARY_MINIMUM: return x <= y ? x : y;
+    case GB_BINARY_MAXIMUM: return x >= y || x != x ? x : y;
+    case GB_BINARY_MINIMUM: return x <= y || x != x ? x : y;
+    case GB_BINARY_SIGMOID_XENT: return gb_sigmoid_xent<float>(x, y);
+    case GB_BINARY_SIGMOID_XENT_GRAD: return gb_sigmoid_xent_grad<float>(x, y);
     default: return x;
     }
 }

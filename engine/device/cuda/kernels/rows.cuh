@@ -37,9 +37,9 @@ template <typename T> __device__ inline void gb_softmax_row(const gb_cu_rows &p)
     const T *x = (const T *)p.x + r * p.cols;
     T *y = (T *)p.y + r * p.cols;
     T max = gb_row_max(x, p.cols, lane), sum = gb_row_sum_exp(x, p.cols, lane, max);
-    if (p.log_form) {
-        T shift = max + log(sum);
-        for (int64_t c = lane; c < p.cols; c += 32) y[c] = x[c] - shift;
+    if (p.log_form) { // (x - max) - log(sum), as the CPU: max + log(sum) would round log(sum) away
+        T log_sum = log(sum);
+        for (int64_t c = lane; c < p.cols; c += 32) y[c] = (x[c] - max) - log_sum;
     } else {
         T inv = 1 / sum;
         for (int64_t c = lane; c < p.cols; c += 32) y[c] = gb_exp(x[c] - max) * inv;
@@ -75,7 +75,7 @@ template <typename T> __device__ inline void gb_sparse_xent_row(const gb_cu_rows
     int64_t label = gb_checked_label(p, r, lane);
     T max = gb_row_max(x, p.cols, lane), sum = gb_row_sum_exp(x, p.cols, lane, max);
     if (!p.dy) {
-        if (lane == 0) ((T *)p.y)[r] = label < 0 ? (T)NAN : max + log(sum) - x[label];
+        if (lane == 0) ((T *)p.y)[r] = label < 0 ? (T)NAN : log(sum) - (x[label] - max);
         return;
     }
     T d = ((const T *)p.dy)[r], scale = d / sum;

@@ -1,0 +1,348 @@
+/* Ops at the edges of their domain: empty tensors, NaN, values past an integer type's range,
+ * arguments outside what an op accepts, and logits large enough to lose precision. Each case
+ * gives TensorFlow's answer or an error naming what is wrong, never uninitialised memory. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gradboard/engine.h"
+
+/* Runs fetch with up to two feeds; returns the status, *out the value (valid until the next run). */
+static gb_status run(gb_session *s, gb_node *fetch, gb_feed *feeds, size_t n_feeds, const gb_tensor **out)
+{
+    const gb_tensor *ignored;
+    return gb_session_run(s, feeds, n_feeds, &fetch, 1, out ? out : &ignored);
+}
+
+static void expect_message(const char *msg, const char *const *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) cr_assert(strstr(msg, parts[i]), "'%s' missing from: %s", parts[i], msg);
+}
+
+static void expect_values(const gb_tensor *t, const double *want, int64_t n, const char *what)
+{
+    cr_assert_eq(gb_tensor_elements(t), n, "%s: %lld elements", what, (long long)gb_tensor_elements(t));
+    for (int64_t i = 0; i < n; i++) {
+        double got = gb_tensor_get(t, i);
+        if (isnan(want[i]))
+            cr_assert(isnan(got), "%s[%lld]: %.9g, want NaN", what, (long long)i, got);
+        else
+            cr_assert_eq(got, want[i], "%s[%lld]: %.9g, want %.9g", what, (long long)i, got, want[i]);
+    }
+}
+
+/* ---- empty inputs: an error, or an empty result ---- */
+
+Test(op_edges, argmax_over_an_empty_axis_is_an_error)
+{
+    gb_graph *g = gb_graph_new();
+    cr_assert_null(gb_argmax(g, gb_placeholder(g, "known", GB_F32, gb_dims(2, 2, 0))));
+    cr_assert_eq(gb_graph_status(g), GB_ESHAPE);
+    const char *built[] = {"ArgMax", "axis 1 is empty", "[2, 0]"};
+    expect_message(gb_graph_errmsg(g), built, 3);
+
+    gb_graph_reset(g);
+    gb_node *x = gb_placeholder(g, "x", GB_F32, gb_dims(2, 3, -1));
+    gb_node *labels = gb_placeholder(g, "labels", GB_I32, gb_dims(1, 3));
+    gb_node *fetches[] = {gb_argmax(g, x), gb_accuracy(g, x, labels)};
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *empty = gb_tensor_new(GB_F32, gb_dims(2, 3, 0));
+    gb_tensor *lv = gb_tensor_from(GB_I32, gb_dims(1, 3), (int32_t[]){0, 0, 0});
+    gb_feed feeds[] = {{x, empty}, {labels, lv}};
+    gb_session *s = gb_session_new(g, GB_CPU);
+    for (int f = 0; f < 2; f++) {
+        cr_assert_eq(run(s, fetches[f], feeds, 2, NULL), GB_ESHAPE, "fetch %d", f);
+        const char *at_run[] = {"axis 1 is empty", "[3, 0]"};
+        expect_message(gb_errmsg(), at_run, 2);
+    }
+    gb_session_free(s);
+    gb_tensor_free(empty);
+    gb_tensor_free(lv);
+    gb_graph_free(g);
+}
+
+Test(op_edges, softmax_cross_entropy_without_classes_is_an_error)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *known = gb_placeholder(g, "known", GB_F32, gb_dims(2, 2, 0));
+    cr_assert_null(gb_softmax_cross_entropy(g, known, known));
+    cr_assert_eq(gb_graph_status(g), GB_ESHAPE);
+    const char *built[] = {"no classes", "[2, 0]"};
+    expect_message(gb_graph_errmsg(g), built, 2);
+
+    gb_graph_reset(g);
+    gb_node *x = gb_placeholder(g, "x", GB_F32, gb_dims(2, 2, -1));
+    gb_node *loss = gb_softmax_cross_entropy(g, x, x);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *empty = gb_tensor_new(GB_F32, gb_dims(2, 2, 0));
+    gb_feed feed = {x, empty};
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(run(s, loss, &feed, 1, NULL), GB_ESHAPE);
+    cr_assert(strstr(gb_errmsg(), "no classes"), "%s", gb_errmsg());
+    gb_session_free(s);
+    gb_tensor_free(empty);
+    gb_graph_free(g);
+}
+
+Test(op_edges, concat_of_no_inputs_is_an_error)
+{
+    gb_graph *g = gb_graph_new();
+    cr_assert_null(gb_concat(g, 0, NULL, 0));
+    cr_assert_eq(gb_graph_status(g), GB_EINVAL);
+    cr_assert(strstr(gb_graph_errmsg(g), "at least one input"), "%s", gb_graph_errmsg(g));
+    gb_graph_free(g);
+}
+
+/* Zero-element tensors may have no memory at all: kernels must not hand it to memset or memcpy. */
+Test(op_edges, ops_on_zero_element_tensors_give_empty_or_zero_results)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, gb_dims(2, -1, 3));
+    gb_node *i = gb_placeholder(g, "i", GB_I32, gb_dims(1, -1));
+    gb_node *rows = gb_reduce_sum(g, x, GB_AXIS(1), 0);
+    gb_node *cols = gb_reduce_sum(g, x, GB_AXIS(0), 0);
+    gb_node *hot = gb_one_hot(g, i, 3);
+    gb_node *w = gb_constant_f32(g, "w", gb_dims(2, 2, 3), (float[]){1, 2, 3, 4, 5, 6});
+    gb_node *picked = gb_gather(g, w, i);
+    gb_node *dw;
+    gb_gradients(g, gb_reduce_sum(g, picked, GB_ALL_AXES, 0), &w, 1, &dw);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *xv = gb_tensor_new(GB_F32, gb_dims(2, 0, 3)), *iv = gb_tensor_new(GB_I32, gb_dims(1, 0));
+    gb_feed feeds[] = {{x, xv}, {i, iv}};
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out;
+    cr_assert_eq(run(s, rows, feeds, 2, &out), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_tensor_shape(out)->rank, 1);
+    cr_assert_eq(gb_tensor_shape(out)->dim[0], 0);
+    cr_assert_eq(run(s, cols, feeds, 2, &out), GB_OK, "%s", gb_errmsg());
+    expect_values(out, (double[]){0, 0, 0}, 3, "sum over an empty axis");
+    cr_assert_eq(run(s, hot, feeds, 2, &out), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_tensor_shape(out)->rank, 2);
+    cr_assert_eq(gb_tensor_shape(out)->dim[0], 0);
+    cr_assert_eq(gb_tensor_shape(out)->dim[1], 3);
+    cr_assert_eq(run(s, dw, feeds, 2, &out), GB_OK, "%s", gb_errmsg());
+    expect_values(out, (double[]){0, 0, 0, 0, 0, 0}, 6, "gradient of gathering no rows");
+    gb_session_free(s);
+    gb_tensor_free(xv);
+    gb_tensor_free(iv);
+    gb_graph_free(g);
+}
+
+/* ---- casts and integer arithmetic: defined for every input ---- */
+
+Test(op_edges, float_to_int_casts_saturate_and_map_nan_to_zero)
+{
+    const float in[] = {NAN, 1e10f, -1e10f, INFINITY, -INFINITY, 2.7f, -2.7f, 2147483520.0f, -2147483648.0f, 1e19f};
+    const int32_t want32[] = {0, INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 2, -2, 2147483520, INT32_MIN, INT32_MAX};
+    const int64_t want64[] = {0, 10000000000LL, -10000000000LL, INT64_MAX, INT64_MIN, 2, -2, 2147483520, -2147483648LL,
+                              INT64_MAX};
+    for (int d = 0; d < 2; d++) {
+        gb_graph *g = gb_graph_new();
+        gb_node *x = gb_constant_f32(g, "x", gb_dims(1, 10), in);
+        if (d) x = gb_cast(g, x, GB_F64);
+        gb_node *fetches[] = {gb_cast(g, x, GB_I32), gb_cast(g, x, GB_I64)};
+        cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+        gb_session *s = gb_session_new(g, GB_CPU);
+        const gb_tensor *out[2];
+        cr_assert_eq(gb_session_run(s, NULL, 0, fetches, 2, out), GB_OK, "%s", gb_errmsg());
+        const int32_t *got32 = gb_tensor_data(out[0]);
+        const int64_t *got64 = gb_tensor_data(out[1]);
+        for (int i = 0; i < 10; i++) {
+            cr_assert_eq(got32[i], want32[i], "%s %.9g -> int32: %d, want %d", d ? "float64" : "float32", in[i],
+                         got32[i], want32[i]);
+            cr_assert_eq(got64[i], want64[i], "%s %.9g -> int64: %lld, want %lld", d ? "float64" : "float32", in[i],
+                         (long long)got64[i], (long long)want64[i]);
+        }
+        gb_session_free(s);
+        gb_graph_free(g);
+    }
+}
+
+Test(op_edges, integer_arithmetic_wraps_in_twos_complement)
+{
+    gb_graph *g = gb_graph_new();
+    gb_tensor *t32 = gb_tensor_from(GB_I32, gb_dims(1, 3), (int32_t[]){INT32_MIN, 65536, INT32_MAX});
+    gb_tensor *t64 = gb_tensor_from(GB_I64, gb_dims(1, 3), (int64_t[]){INT64_MIN, 4294967296LL, INT64_MAX});
+    gb_node *a = gb_constant(g, "a", t32), *b = gb_constant(g, "b", t64);
+    gb_node *one32 = gb_scalar_of(g, GB_I32, 1), *one64 = gb_scalar_of(g, GB_I64, 1);
+    gb_node *fetches[] = {gb_neg(g, a), gb_abs(g, a), gb_square(g, a), gb_add(g, a, one32), gb_sub(g, a, one32),
+                          gb_mul(g, a, a), gb_neg(g, b), gb_abs(g, b), gb_square(g, b), gb_add(g, b, one64),
+                          gb_sub(g, b, one64), gb_mul(g, b, b)};
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    const int64_t want[12][3] = {
+        {INT32_MIN, -65536, -INT32_MAX},     {INT32_MIN, 65536, INT32_MAX},      {0, 0, 1},
+        {-INT32_MAX, 65537, INT32_MIN},      {INT32_MAX, 65535, INT32_MAX - 1}, {0, 0, 1},
+        {INT64_MIN, -4294967296LL, -INT64_MAX}, {INT64_MIN, 4294967296LL, INT64_MAX}, {0, 0, 1},
+        {-INT64_MAX, 4294967297LL, INT64_MIN}, {INT64_MAX, 4294967295LL, INT64_MAX - 1}, {0, 0, 1},
+    };
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out[12];
+    cr_assert_eq(gb_session_run(s, NULL, 0, fetches, 12, out), GB_OK, "%s", gb_errmsg());
+    for (int f = 0; f < 12; f++)
+        for (int i = 0; i < 3; i++) {
+            int64_t got = f < 6 ? ((const int32_t *)gb_tensor_data(out[f]))[i] : ((const int64_t *)gb_tensor_data(out[f]))[i];
+            cr_assert_eq(got, want[f][i], "%s[%d]: %lld, want %lld", gb_node_name(fetches[f]), i, (long long)got,
+                         (long long)want[f][i]);
+        }
+    gb_session_free(s);
+    gb_tensor_free(t32);
+    gb_tensor_free(t64);
+    gb_graph_free(g);
+}
+
+/* ---- arguments an op does not accept ---- */
+
+Test(op_edges, slice_sizes_below_minus_one_are_an_error)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, gb_dims(2, 4, 5));
+    cr_assert_not_null(gb_slice(g, x, gb_dims(2, 1, 0), gb_dims(2, -1, 1)), "%s", gb_graph_errmsg(g));
+    cr_assert_null(gb_slice(g, x, gb_dims(2, 1, 0), gb_dims(2, -2, 1)));
+    cr_assert_eq(gb_graph_status(g), GB_ESHAPE);
+    const char *parts[] = {"Slice", "size -2", "axis 0"};
+    expect_message(gb_graph_errmsg(g), parts, 3);
+    gb_graph_free(g);
+}
+
+/* TF-1's tf.losses: predictions [N, 1] against targets [N] are a mistake, not an [N, N] loss. */
+Test(op_edges, losses_refuse_shapes_that_would_broadcast)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *p = gb_constant_f32(g, "pred", gb_dims(2, 3, 1), (float[]){1, 2, 3});
+    gb_node *t = gb_constant_f32(g, "target", gb_dims(1, 3), (float[]){1, 2, 3});
+    cr_assert_null(gb_mean_squared_error(g, p, t));
+    cr_assert_eq(gb_graph_status(g), GB_ESHAPE);
+    const char *mse[] = {"mean_squared_error", "[3, 1]", "[3]"};
+    expect_message(gb_graph_errmsg(g), mse, 3);
+
+    gb_graph_reset(g);
+    p = gb_constant_f32(g, "pred", gb_dims(2, 3, 1), (float[]){1, 2, 3});
+    t = gb_constant_f32(g, "target", gb_dims(1, 3), (float[]){1, 2, 3});
+    cr_assert_null(gb_sigmoid_cross_entropy(g, p, t));
+    cr_assert_eq(gb_graph_status(g), GB_ESHAPE);
+    const char *xent[] = {"sigmoid_cross_entropy", "[3, 1]", "[3]"};
+    expect_message(gb_graph_errmsg(g), xent, 3);
+
+    /* unknown sizes are compatible with anything at build time ... */
+    gb_graph_reset(g);
+    gb_node *a = gb_placeholder(g, "a", GB_F32, gb_dims(2, -1, 1)), *b = gb_placeholder(g, "b", GB_F32, gb_dims(2, 3, 1));
+    gb_node *c = gb_placeholder(g, "c", GB_F32, gb_dims(1, -1)), *d = gb_placeholder(g, "d", GB_F32, gb_dims(1, -1));
+    gb_node *m = gb_mean_squared_error(g, a, b), *x = gb_sigmoid_cross_entropy(g, c, d);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *av = gb_tensor_from(GB_F32, gb_dims(2, 3, 1), (float[]){1, 2, 4});
+    gb_tensor *bv = gb_tensor_from(GB_F32, gb_dims(2, 3, 1), (float[]){1, 2, 3});
+    gb_tensor *cv = gb_tensor_from(GB_F32, gb_dims(1, 1), (float[]){0});
+    gb_tensor *dv = gb_tensor_from(GB_F32, gb_dims(1, 3), (float[]){0, 1, 0});
+    gb_feed feeds[] = {{a, av}, {b, bv}, {c, cv}, {d, dv}};
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out;
+    cr_assert_eq(run(s, m, feeds, 2, &out), GB_OK, "%s", gb_errmsg());
+    cr_assert_float_eq(gb_tensor_get(out, 0), 1.0 / 3, 1e-7);
+    /* ... and must then match when run: [1] against [3] is refused */
+    cr_assert_eq(run(s, x, feeds + 2, 2, NULL), GB_ESHAPE);
+    const char *at_run[] = {"[1]", "[3]"};
+    expect_message(gb_errmsg(), at_run, 2);
+    gb_session_free(s);
+    gb_tensor_free(av);
+    gb_tensor_free(bv);
+    gb_tensor_free(cv);
+    gb_tensor_free(dv);
+    gb_graph_free(g);
+}
+
+/* ---- NaN goes through, as in TensorFlow and NumPy ---- */
+
+Test(op_edges, nan_propagates_through_relu_sign_maximum_and_minimum)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_constant_f32(g, "x", gb_dims(1, 4), (float[]){NAN, -2, 3, 0});
+    gb_node *zero = gb_scalar(g, 0);
+    gb_node *fetches[] = {gb_relu(g, x),          gb_sign(g, x),          gb_maximum(g, x, zero),
+                          gb_maximum(g, zero, x), gb_minimum(g, x, zero), gb_minimum(g, zero, x),
+                          gb_leaky_relu(g, x, 0.5), gb_relu(g, gb_cast(g, x, GB_F64))};
+    const double want[][4] = {{NAN, 0, 3, 0},  {NAN, -1, 1, 0},  {NAN, 0, 3, 0},   {NAN, 0, 3, 0},
+                              {NAN, -2, 0, 0}, {NAN, -2, 0, 0}, {NAN, -1, 3, 0}, {NAN, 0, 3, 0}};
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out[8];
+    cr_assert_eq(gb_session_run(s, NULL, 0, fetches, 8, out), GB_OK, "%s", gb_errmsg());
+    for (int f = 0; f < 8; f++) expect_values(out[f], want[f], 4, gb_node_name(fetches[f]));
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* relu(x + bias) runs fused when the sum is not fetched: the fused loop lets NaN through too. */
+Test(op_edges, nan_propagates_through_a_fused_bias_relu)
+{
+    for (int d = 0; d < 2; d++) {
+        gb_graph *g = gb_graph_new();
+        gb_dtype dt = d ? GB_F64 : GB_F32;
+        gb_node *x = gb_placeholder(g, "x", dt, gb_dims(2, -1, 2));
+        gb_node *bias = gb_cast(g, gb_constant_f32(g, "bias", gb_dims(1, 2), (float[]){1, NAN}), dt);
+        gb_node *y = gb_relu(g, gb_add(g, x, bias));
+        gb_tensor *xv = gb_tensor_new(dt, gb_dims(2, 2, 2));
+        const double v[] = {NAN, -5, -3, 1};
+        for (int i = 0; i < 4; i++) {
+            if (d) ((double *)gb_tensor_data(xv))[i] = v[i];
+            else ((float *)gb_tensor_data(xv))[i] = (float)v[i];
+        }
+        gb_feed feed = {x, xv};
+        gb_session *s = gb_session_new(g, GB_CPU);
+        const gb_tensor *out;
+        cr_assert_eq(run(s, y, &feed, 1, &out), GB_OK, "%s", gb_errmsg());
+        expect_values(out, (double[]){NAN, NAN, 0, NAN}, 4, d ? "float64 relu(x + bias)" : "float32 relu(x + bias)");
+        gb_session_free(s);
+        gb_tensor_free(xv);
+        gb_graph_free(g);
+    }
+}
+
+/* ---- precision at extreme logits ---- */
+
+Test(op_edges, sigmoid_cross_entropy_keeps_tiny_losses)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_constant_f32(g, "x", gb_dims(1, 5), (float[]){0, 30, -30, 100, -1e30f});
+    gb_node *z = gb_constant_f32(g, "z", gb_dims(1, 5), (float[]){1, 1, 0, 0.5f, 1});
+    gb_node *loss = gb_sigmoid_cross_entropy(g, x, z);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out;
+    cr_assert_eq(run(s, loss, NULL, 0, &out), GB_OK, "%s", gb_errmsg());
+    const double want[] = {0.6931472, 9.357623e-14, 9.357623e-14, 50, 1e30}; /* TensorFlow's float32 values */
+    for (int i = 0; i < 5; i++)
+        cr_assert(fabs(gb_tensor_get(out, i) - want[i]) <= 1e-6 * want[i], "loss[%d]: %.9g, want %.9g", i,
+                  gb_tensor_get(out, i), want[i]);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* log(softmax) as (x - max) - log(sum(exp(x - max))): x - (max + log(sum)) would lose log(2)
+ * entirely next to 1e8 in float32. */
+Test(op_edges, log_softmax_and_sparse_cross_entropy_keep_precision_at_large_logits)
+{
+    for (int d = 0; d < 2; d++) {
+        gb_graph *g = gb_graph_new();
+        gb_dtype dt = d ? GB_F64 : GB_F32;
+        gb_node *x = gb_cast(g, gb_constant_f32(g, "x", gb_dims(2, 2, 2), (float[]){1e8f, 1e8f, 1e7f, 1e7f + 1}), dt);
+        gb_tensor *lt = gb_tensor_from(GB_I32, gb_dims(1, 2), (int32_t[]){0, 0});
+        gb_node *labels = gb_constant(g, "labels", lt);
+        gb_tensor_free(lt);
+        gb_node *fetches[] = {gb_log_softmax(g, x), gb_sparse_softmax_cross_entropy(g, x, labels)};
+        cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+        gb_session *s = gb_session_new(g, GB_CPU);
+        const gb_tensor *out[2];
+        cr_assert_eq(gb_session_run(s, NULL, 0, fetches, 2, out), GB_OK, "%s", gb_errmsg());
+        const double lsm[] = {-0.6931471805599453, -0.6931471805599453, -1.3132616875182228, -0.31326168751822286};
+        const double xent[] = {0.6931471805599453, 1.3132616875182228};
+        double tolerance = d ? 1e-12 : 1e-6;
+        for (int i = 0; i < 4; i++)
+            cr_assert(fabs(gb_tensor_get(out[0], i) - lsm[i]) <= tolerance, "%s log_softmax[%d]: %.9g, want %.9g",
+                      gb_dtype_name(dt), i, gb_tensor_get(out[0], i), lsm[i]);
+        for (int i = 0; i < 2; i++)
+            cr_assert(fabs(gb_tensor_get(out[1], i) - xent[i]) <= tolerance, "%s sparse xent[%d]: %.9g, want %.9g",
+                      gb_dtype_name(dt), i, gb_tensor_get(out[1], i), xent[i]);
+        gb_session_free(s);
+        gb_graph_free(g);
+    }
+}
