@@ -33,6 +33,11 @@ static gb_status ones_like_forward(const gb_kernel_args *k)
 
 static const gb_op_def op_ones_like = {"OnesLike", ones_like_infer, ones_like_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_ones_like_forward)};
 
+gb_node *gb_ones_like(gb_graph *g, gb_node *x)
+{
+    return gb_node_create(g, &op_ones_like, "OnesLike", &x, 1, NULL);
+}
+
 /* dy must be a gradient for y: its dtype, and its shape where both are known. */
 static int fits_upstream(gb_graph *g, const gb_node *y, const gb_node *dy)
 {
@@ -115,7 +120,7 @@ gb_status gb_gradients_with(gb_graph *g, gb_node *y, gb_node *dy, gb_node *const
         snprintf(scope, sizeof scope, "gradients_%u", g->gradient_calls);
     g->gradient_calls++;
     gb_scope_push(g, scope);
-    grads[y->id] = dy ? dy : gb_node_create(g, &op_ones_like, "OnesLike", &y, 1, NULL);
+    grads[y->id] = dy ? dy : gb_ones_like(g, y);
 
     for (size_t id = count; id-- > 0 && g->status == GB_OK;) {
         gb_node *node = g->nodes[id];

@@ -14,6 +14,9 @@ gb_node *gb_reshape_like(gb_graph *g, gb_node *x, gb_node *like);
 /* y, the reduction of x over axes, seen with x's rank (size 1 on the reduced axes): a view. */
 gb_node *gb_expand_reduced(gb_graph *g, gb_node *y, gb_node *x, unsigned axes);
 
+/* Ones of x's run-time shape and dtype (TensorFlow's OnesLike: no gradient flows through it). */
+gb_node *gb_ones_like(gb_graph *g, gb_node *x);
+
 /* A rank-0 constant of n's dtype. */
 gb_node *gb_scalar_like(gb_graph *g, gb_node *n, double value);
 

@@ -172,7 +172,15 @@ static gb_status gather_grad_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
-static const gb_op_def op_gather_grad = {"UnsortedSegmentSum", gather_grad_infer, gather_grad_forward, NULL, 0, 0, 0, 0, NULL};
+/* UnsortedSegmentSum(data, indices, like) is linear in data: its gradient gathers the rows back
+ * (second derivatives through a gather). */
+static void gather_grad_gradient(gb_graph *g, gb_node *n, gb_node *u, gb_node **dx)
+{
+    dx[0] = gb_gather(g, u, n->inputs[1]);
+}
+
+static const gb_op_def op_gather_grad = {"UnsortedSegmentSum", gather_grad_infer, gather_grad_forward,
+                                         gather_grad_gradient, 0, 0, 0, 0, NULL};
 
 static void gather_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {

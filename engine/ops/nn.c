@@ -197,8 +197,26 @@ static gb_status sparse_xent_grad_forward(const gb_kernel_args *k)
     return GB_OK;
 }
 
+/* The cross-entropy gradient ops' own gradient, for second derivatives. With p = softmax(logits)
+ * (last axis), z the labels (one-hot for the sparse op) and G = (p - z) dy, an upstream u of G's
+ * shape gives d/dlogits = dy (J u), J = diag(p) - p pᵀ being softmax's Jacobian, so
+ * J u = p u - p sum(p u); d/ddy = sum(u (p - z)); d/dz = -u dy (dense labels only).
+ * p - z is the gradient op itself with dy = 1. */
+static void xent_grad_gradient(gb_graph *g, gb_node *n, gb_node *u, gb_node **dx)
+{
+    gb_node *logits = n->inputs[0], *labels = n->inputs[1], *dy = n->inputs[2];
+    unsigned classes = GB_AXIS(logits->shape.rank - 1);
+    gb_node *p = gb_softmax(g, logits), *pu = gb_mul(g, p, u);
+    gb_node *dy_kept = gb_expand_reduced(g, dy, logits, classes);
+    dx[0] = gb_mul(g, gb_sub(g, pu, gb_mul(g, p, gb_reduce_sum(g, pu, classes, 1))), dy_kept);
+    gb_node *inputs[3] = {logits, labels, gb_ones_like(g, dy)};
+    gb_node *p_minus_z = gb_node_create(g, n->op, n->op->type, inputs, 3, &n->attr);
+    dx[2] = gb_reduce_sum(g, gb_mul(g, u, p_minus_z), classes, 0);
+    if (gb_is_float(labels->dtype)) dx[1] = gb_neg(g, gb_mul(g, u, dy_kept));
+}
+
 static const gb_op_def op_sparse_xent_grad = {"SparseSoftmaxCrossEntropyWithLogitsGrad", sparse_xent_grad_infer,
-                                              sparse_xent_grad_forward, NULL, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_sparse_xent_grad_forward)};
+                                              sparse_xent_grad_forward, xent_grad_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_sparse_xent_grad_forward)};
 
 static void sparse_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -289,7 +307,7 @@ static gb_status xent_grad_infer(const gb_node *n, const gb_dtype *dt, const gb_
     return GB_OK;
 }
 
-static const gb_op_def op_xent_grad = {"SoftmaxCrossEntropyWithLogitsGrad", xent_grad_infer, one_hot_xent_forward, NULL,
+static const gb_op_def op_xent_grad = {"SoftmaxCrossEntropyWithLogitsGrad", xent_grad_infer, one_hot_xent_forward, xent_grad_gradient,
                                        0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_dense_xent_forward)};
 
 static void one_hot_xent_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)

@@ -8,7 +8,9 @@
  *   gb_gradients(g, dy_dx, &x, 1, &d2);        // second derivative: 2
  *
  * Like tf.gradients: y may be any shape (its elements are summed); an x that y does not depend on
- * gets NULL; gradients pass through broadcasting and reductions.
+ * gets NULL; gradients pass through broadcasting and reductions, and through the gradient ops
+ * themselves (second derivatives). An op on the way from x to y with no gradient is an error
+ * (GB_EUNSUPPORTED), never a silently missing term; stop_gradient cuts a path on purpose.
  */
 #ifndef GRADBOARD_AUTODIFF_H
 #define GRADBOARD_AUTODIFF_H
