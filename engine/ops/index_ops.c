@@ -89,9 +89,13 @@ static gb_status argmax_forward(const gb_kernel_args *k)
     int64_t *out = k->out->data;
     for (int64_t r = 0; r < rows; r++) {
         int64_t best = 0;
-        for (int64_t c = 1; c < cols; c++)
-            if (gb_tensor_get(x, r * cols + c) > gb_tensor_get(x, r * cols + best)) best = c;
-        out[r] = best; /* the first of equal maxima, as NumPy */
+        double best_value = gb_tensor_get(x, r * cols);
+        for (int64_t c = 1; c < cols; c++) {
+            double v = gb_tensor_get(x, r * cols + c);
+            /* the first of equal maxima, and NaN above every number (the first NaN), as NumPy */
+            if (v > best_value || (v != v && best_value == best_value)) best = c, best_value = v;
+        }
+        out[r] = best;
     }
     return GB_OK;
 }

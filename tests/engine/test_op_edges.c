@@ -272,6 +272,21 @@ Test(op_edges, nan_propagates_through_relu_sign_maximum_and_minimum)
     gb_graph_free(g);
 }
 
+Test(op_edges, argmax_ranks_nan_above_every_number_like_numpy)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_constant_f32(g, "x", gb_dims(2, 3, 4),
+                                 (float[]){1, NAN, 3, NAN, /* the first NaN */ 2, 5, 5, -1, /* the first tie */
+                                           -INFINITY, -INFINITY, -INFINITY, NAN});
+    gb_node *best = gb_argmax(g, x);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out;
+    cr_assert_eq(run(s, best, NULL, 0, &out), GB_OK, "%s", gb_errmsg());
+    expect_values(out, (const double[]){1, 1, 3}, 3, "argmax");
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
 /* relu(x + bias) runs fused when the sum is not fetched: the fused loop lets NaN through too. */
 Test(op_edges, nan_propagates_through_a_fused_bias_relu)
 {

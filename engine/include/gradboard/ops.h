@@ -101,8 +101,8 @@ gb_node *gb_dropout(gb_graph *g, gb_node *x, double rate, uint64_t seed);
 /* ---- indices and labels ---- */
 /* float32 [..., depth]: 1 at each index (an index outside [0, depth) gives a zero row). */
 gb_node *gb_one_hot(gb_graph *g, gb_node *indices, int64_t depth);
-/* int64 index of the largest element along the last axis (the first of ties); an empty last axis
- * is an error. */
+/* int64 index of the largest element along the last axis (the first of ties; NaN counts as
+ * larger than any number, as in NumPy); an empty last axis is an error. */
 gb_node *gb_argmax(gb_graph *g, gb_node *x);
 /* Rows of params at indices: [N, ...] from params [V, ...] and int indices [N] (embeddings). */
 gb_node *gb_gather(gb_graph *g, gb_node *params, gb_node *indices);

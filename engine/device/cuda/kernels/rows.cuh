@@ -124,7 +124,8 @@ extern "C" __global__ void gb_k_dense_xent(const gb_cu_rows p)
         gb_dense_xent_row<float>(p);
 }
 
-// argmax over the last axis (the first of equal maxima, as NumPy): one thread per row.
+// argmax over the last axis (the first of equal maxima, NaN above every number, as NumPy): one
+// thread per row.
 extern "C" __global__ void gb_k_argmax(const gb_cu_index p)
 {
     GB_GRID_LOOP(r, p.n)
@@ -133,7 +134,7 @@ extern "C" __global__ void gb_k_argmax(const gb_cu_index p)
         double best_value = gb_load(p.x, p.x_dtype, r * p.depth);
         for (int64_t c = 1; c < p.depth; c++) {
             double v = gb_load(p.x, p.x_dtype, r * p.depth + c);
-            if (v > best_value) best = c, best_value = v;
+            if (v > best_value || (v != v && best_value == best_value)) best = c, best_value = v; // NaN wins, as on the CPU
         }
         ((int64_t *)p.y)[r] = best;
     }

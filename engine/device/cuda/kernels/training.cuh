@@ -147,8 +147,9 @@ extern "C" __global__ void gb_k_apply(const __grid_constant__ gb_cu_apply_batch 
     if (u.kind == GB_CU_APPLY_ADD) {
         switch (u.dtype) {
         case GB_F64: gb_add_loop<double>(u, block, blocks); break;
-        case GB_I64: gb_add_loop<int64_t>(u, block, blocks); break;
-        case GB_I32: gb_add_loop<int32_t>(u, block, blocks); break;
+        // integers as unsigned: they wrap around, as on the CPU (signed overflow is undefined)
+        case GB_I64: gb_add_loop<uint64_t>(u, block, blocks); break;
+        case GB_I32: gb_add_loop<uint32_t>(u, block, blocks); break;
         default: gb_add_loop<float>(u, block, blocks); break;
         }
     } else if (u.dtype == GB_F64) {
