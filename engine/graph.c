@@ -327,6 +327,7 @@ gb_node *gb_control_deps(gb_node *n, size_t count, gb_node *const deps[])
         }
         n->controls[n->n_controls++] = deps[i];
     }
+    if (count) n->graph->edits++;
     return n;
 }
 

@@ -191,6 +191,14 @@ static void clip_by_global_norm(gb_graph *g, gb_node **grads, size_t n, double c
         if (grads[i]) grads[i] = gb_mul(g, grads[i], scale);
 }
 
+/* Whether n's output is a variable's storage: the variable or an assignment to it, seen directly
+ * or through views (identity, reshape, stop_gradient). */
+static int views_a_variable(const gb_node *n)
+{
+    while (n->op->aliases_input && n->n_inputs) n = n->inputs[0];
+    return n->is_variable || n->op->output_is_variable;
+}
+
 gb_node *gb_minimize(gb_graph *g, gb_optimizer opt, gb_node *loss, gb_node *const *vars, size_t n_vars)
 {
     if (!g || g->status != GB_OK) return NULL;
@@ -276,8 +284,12 @@ gb_node *gb_apply_gradients(gb_graph *g, gb_optimizer opt, gb_node *const *gradi
     /* Every gradient is taken before any variable changes: a gradient may read another variable
      * (d(ab)/da reads b), and a step is a step from one point, as in PyTorch's backward-then-step. */
     size_t n_grads = 0;
-    for (size_t i = 0; i < n_vars; i++)
+    for (size_t i = 0; i < n_vars; i++) {
+        /* a gradient that is a variable's memory (the variable, or a view of it) would be read
+         * when its update runs, after other updates may have changed it: copy it before */
+        if (grads[i] && views_a_variable(grads[i])) grads[i] = gb_snapshot(g, grads[i]);
         if (grads[i]) updates[n_grads++] = grads[i];
+    }
     gb_node *ready = g->status == GB_OK ? gb_group(g, "gradients_ready", n_grads, updates) : NULL;
     size_t n_updates = 0;
     for (size_t i = 0; i < n_vars && g->status == GB_OK; i++) {

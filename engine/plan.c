@@ -34,7 +34,7 @@ void gb_plan_free(gb_plan *p)
 int gb_plan_matches(const gb_plan *p, const gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
                     size_t n_fetches)
 {
-    if (p->generation != g->generation || p->node_count != g->count) return 0;
+    if (p->generation != g->generation || p->edits != g->edits || p->node_count != g->count) return 0;
     if (p->n_fetches != n_fetches || p->n_feeds != n_feeds) return 0;
     for (size_t i = 0; i < n_fetches; i++)
         if (p->fetch_ids[i] != fetches[i]->id) return 0;
@@ -371,6 +371,7 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
         goto done;
     }
     p->generation = g->generation;
+    p->edits = g->edits;
     p->node_count = g->count;
     p->n_fetches = n_fetches;
     p->n_feeds = n_feeds;

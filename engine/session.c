@@ -22,6 +22,7 @@ struct gb_session {
     size_t variable_cap;
     gb_plan *plans[MAX_PLANS]; /* most recently used first */
     uint64_t runs;
+    uint64_t dropout_counter;  /* this run's dropout masks: see gb_session_dropout_counter */
     int stats_enabled;
     int check_numerics;
     int keep_denormals;        /* 0 (the default): subnormals flushed to zero during runs */
@@ -115,6 +116,20 @@ void gb_session_set_tf32(gb_session *s, int enabled)
 }
 
 uint64_t gb_session_run_count(const gb_session *s) { return s->runs; }
+
+uint64_t gb_session_dropout_counter(const gb_session *s) { return s->dropout_counter; }
+
+/* The training step when the graph has an initialised global_step (so a run restored from a
+ * checkpoint draws the masks of the run it continues), else the run count; read as the run
+ * starts, so that every dropout node of a run, and its gradient, draws from one counter even
+ * when the run increments the step between them (two train ops fetched together). */
+static uint64_t dropout_counter_at_start(const gb_session *s)
+{
+    const gb_node *step = gb_graph_find(s->graph, "global_step");
+    if (!s->cuda && step && step->is_variable && step->dtype == GB_I64 && gb_session_is_initialized(s, step))
+        return (uint64_t) * (const int64_t *)s->variables[step->variable_index]->data;
+    return s->runs;
+}
 
 void gb_session_set_flush_denormals(gb_session *s, int enabled)
 {
@@ -263,6 +278,7 @@ gb_status gb_session_run(gb_session *s, const gb_feed *feeds, size_t n_feeds, gb
         clock_gettime(CLOCK_REALTIME, &now);
         s->stats_start_micros = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     }
+    s->dropout_counter = dropout_counter_at_start(s);
     unsigned caller_mode = gb_fp_mode_get();
     gb_fp_mode_set(gb_fp_mode_flushing(caller_mode, !s->keep_denormals));
     if (s->cuda) {

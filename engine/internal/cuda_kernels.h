@@ -22,6 +22,7 @@ gb_status gb_cuda_dropout_forward(const gb_kernel_args *k);
 gb_status gb_cuda_one_hot_forward(const gb_kernel_args *k);
 gb_status gb_cuda_argmax_forward(const gb_kernel_args *k);
 gb_status gb_cuda_assign_forward(const gb_kernel_args *k);
+gb_status gb_cuda_snapshot_forward(const gb_kernel_args *k);
 gb_status gb_cuda_assign_add_forward(const gb_kernel_args *k);
 gb_status gb_cuda_ones_like_forward(const gb_kernel_args *k);
 gb_status gb_cuda_noop_forward(const gb_kernel_args *k);

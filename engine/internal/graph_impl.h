@@ -32,6 +32,8 @@ struct gb_graph {
     gb_status status;
     char errmsg[1024];
     unsigned generation;      /* bumped by reset; sessions of an older graph refuse to run */
+    unsigned edits;           /* bumped when an existing node gains control dependencies: plans
+                                 made before then are stale */
     unsigned gradient_calls;  /* names the scopes "gradients", "gradients_1", ... */
 };
 

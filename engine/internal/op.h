@@ -84,6 +84,10 @@ void gb_matmul_accumulate(const gb_node *matmul, const gb_tensor *a, const gb_te
  * product as the Mul's). */
 int gb_is_mul(const gb_node *n);
 int gb_is_assign(const gb_node *n);
+
+/* A copy of x made when the node runs (TensorFlow's Snapshot): unlike Identity, which shares x's
+ * memory, it keeps a variable's value from before a later update in the same run. */
+gb_node *gb_snapshot(gb_graph *g, gb_node *x);
 gb_status gb_scale_variable_forward(const gb_kernel_args *args, const gb_tensor *factor);
 
 /* Creates a node of op with the given inputs and attributes (copied) under the current scope.

@@ -11,7 +11,7 @@ enum { NO_BUFFER = -1 };
 
 struct gb_plan {
     /* the key */
-    unsigned generation;
+    unsigned generation, edits;
     size_t node_count;
     size_t *fetch_ids, n_fetches;
     size_t *feed_ids, n_feeds;

@@ -13,4 +13,9 @@ gb_tensor *gb_session_variable_storage(gb_session *s, const gb_node *v);
 void gb_session_mark_initialized(gb_session *s, const gb_node *v);
 int gb_session_is_initialized(const gb_session *s, const gb_node *v);
 
+/* The counter of this run's dropout masks on the CPU: global_step as the run started when the
+ * graph has an initialised one, else the run count (CUDA plans copy global_step at the start of
+ * the run on the device instead: cuda_plan.c). */
+uint64_t gb_session_dropout_counter(const gb_session *s);
+
 #endif

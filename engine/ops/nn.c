@@ -474,22 +474,11 @@ gb_node *gb_mean_squared_error(gb_graph *g, gb_node *predictions, gb_node *targe
         }                                                                                                \
     }
 
-/* The mask's counter: the training step when the graph has a global_step (so a run restored
- * from a checkpoint draws the same masks as the run it continues), else the session's run count. */
-static uint64_t dropout_counter(const gb_kernel_args *k)
-{
-    const gb_node *step = gb_graph_find(k->node->graph, "global_step");
-    if (step && step->is_variable && step->dtype == GB_I64 && gb_session_is_initialized(k->session, step)) {
-        const gb_tensor *t = gb_session_variable(k->session, step);
-        if (t) return (uint64_t)*(const int64_t *)t->data;
-    }
-    return gb_session_run_count(k->session);
-}
 
 static gb_status dropout_forward(const gb_kernel_args *k)
 {
     double rate = k->node->attr.alpha;
-    uint64_t seed = (uint64_t)k->node->attr.count, run = dropout_counter(k);
+    uint64_t seed = (uint64_t)k->node->attr.count, run = gb_session_dropout_counter(k->session);
     int64_t n = gb_shape_elements(&k->out->shape);
     if (k->out->dtype == GB_F64)
         DROPOUT(double)

@@ -417,6 +417,18 @@ static void identity_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx
 }
 
 static const gb_op_def op_identity = {"Identity", pass_infer, pass_forward, identity_gradient, 1, 0, 0, 0, NULL};
+
+static gb_status snapshot_forward(const gb_kernel_args *k)
+{
+    size_t bytes = gb_tensor_bytes(k->in[0]);
+    if (bytes && k->out->data != k->in[0]->data) memcpy(k->out->data, k->in[0]->data, bytes);
+    return GB_OK;
+}
+
+static const gb_op_def op_snapshot = {"Snapshot", pass_infer, snapshot_forward, identity_gradient, 0, 0, 0, 0,
+                                      GB_CUDA_KERNEL(gb_cuda_snapshot_forward)};
+
+gb_node *gb_snapshot(gb_graph *g, gb_node *x) { return gb_node_create(g, &op_snapshot, NULL, &x, 1, NULL); }
 static const gb_op_def op_stop_gradient = {"StopGradient", pass_infer, pass_forward, NULL, 1, 0, 0, 0, NULL};
 
 gb_node *gb_identity(gb_graph *g, gb_node *x) { return gb_node_create(g, &op_identity, NULL, &x, 1, NULL); }

@@ -214,3 +214,21 @@ Test(api_edges, an_empty_name_is_no_name)
     cr_assert_str_eq(gb_node_name(gb_placeholder(g, "", GB_F32, gb_dims(0))), "Placeholder_1");
     gb_graph_free(g);
 }
+
+Test(api_edges, a_control_dependency_added_after_a_run_is_honoured_by_the_next)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *v = gb_variable(g, "v", GB_F32, gb_dims(0), gb_init_zeros());
+    gb_node *counter = gb_variable(g, "counter", GB_F32, gb_dims(0), gb_init_zeros());
+    gb_node *step = gb_assign_add(g, v, gb_scalar(g, 1)), *tick = gb_assign_add(g, counter, gb_scalar(g, 1));
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_session_run(s, NULL, 0, &step, 1, NULL), GB_OK, "%s", gb_errmsg()); /* a plan for {step} */
+    gb_control_deps(step, 1, &tick);
+    for (int i = 0; i < 3; i++) cr_assert_eq(gb_session_run(s, NULL, 0, &step, 1, NULL), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(*(const float *)gb_tensor_data(gb_session_variable(s, counter)), 3.0f,
+                 "the plan made before the dependency must not be reused");
+    gb_session_free(s);
+    gb_graph_free(g);
+}

@@ -184,3 +184,65 @@ Test(autodiff_edges, adagrad_needs_a_positive_initial_accumulator)
     cr_assert(strstr(gb_graph_errmsg(g), "initial accumulator must be positive"), "%s", gb_graph_errmsg(g));
     gb_graph_free(g);
 }
+
+Test(autodiff_edges, gradients_given_as_views_of_variables_are_taken_before_any_update)
+{
+    /* d(w1 w2)/dw1 = w2 and /dw2 = w1, given by hand as identity views of the variables: each
+     * update must see the other variable as it was before the step, as autodiff's would */
+    gb_graph *g = gb_graph_new();
+    gb_node *w1 = gb_variable(g, "w1", GB_F32, gb_dims(0), gb_init_constant(10));
+    gb_node *w2 = gb_variable(g, "w2", GB_F32, gb_dims(0), gb_init_constant(3));
+    gb_node *train = gb_apply_gradients(g, gb_gradient_descent(1.0), (gb_node *[]){gb_identity(g, w2), gb_identity(g, w1)},
+                                        (gb_node *[]){w1, w2}, 2);
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    float a = 10, b = 3;
+    for (int step = 0; step < 2; step++) {
+        cr_assert_eq(gb_session_run(s, NULL, 0, &train, 1, NULL), GB_OK, "%s", gb_errmsg());
+        float next_a = a - b, next_b = b - a;
+        a = next_a, b = next_b;
+        cr_assert_eq(*(const float *)gb_tensor_data(gb_session_variable(s, w1)), a, "step %d", step);
+        cr_assert_eq(*(const float *)gb_tensor_data(gb_session_variable(s, w2)), b, "step %d", step);
+    }
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+Test(autodiff_edges, dropout_draws_one_mask_per_run_even_when_the_run_steps_twice)
+{
+    /* two train ops fetched together (a GAN's two steps) each add 1 to global_step; the second's
+     * dropout gradient runs after the first's increment and must still use the forward mask:
+     * with x = 1 and a = 1, d(sum h)/da[j] = sum_i h[i][j] */
+    enum { N = 8, D = 32 };
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_placeholder(g, "x", GB_F32, gb_dims(2, N, D));
+    gb_node *a = gb_variable(g, "a", GB_F32, gb_dims(1, D), gb_init_ones());
+    gb_node *b = gb_variable(g, "b", GB_F32, gb_dims(1, D), gb_init_ones());
+    gb_node *h = gb_dropout(g, gb_mul(g, x, a), 0.5, 7);
+    gb_node *train1 = gb_minimize(g, gb_gradient_descent(0.0), gb_reduce_sum(g, gb_mul(g, h, b), GB_ALL_AXES, 0), &b, 1);
+    gb_node *grad_a = gradient(g, gb_reduce_sum(g, h, GB_ALL_AXES, 0), a);
+    gb_node *train2 = gb_apply_gradients(g, gb_gradient_descent(0.0), &grad_a, &a, 1);
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    float ones[N * D];
+    for (int i = 0; i < N * D; i++) ones[i] = 1;
+    gb_tensor *xt = gb_tensor_from(GB_F32, gb_dims(2, N, D), ones);
+    gb_feed feed = {x, xt};
+    for (int step = 0; step < 3; step++) {
+        const gb_tensor *out[4];
+        gb_session_set_stats(s, step == 0); /* node by node, then (on CUDA) captured and replayed */
+        cr_assert_eq(gb_session_run(s, &feed, 1, (gb_node *[]){train1, train2, h, grad_a}, 4, out), GB_OK, "%s",
+                     gb_errmsg());
+        const float *hv = gb_tensor_data(out[2]), *gv = gb_tensor_data(out[3]);
+        for (int j = 0; j < D; j++) {
+            float want = 0;
+            for (int i = 0; i < N; i++) want += hv[i * D + j];
+            cr_assert_eq(gv[j], want, "step %d, column %d: the gradient's mask differs from the forward's", step, j);
+        }
+    }
+    gb_tensor_free(xt);
+    gb_session_free(s);
+    gb_graph_free(g);
+}

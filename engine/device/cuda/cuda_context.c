@@ -103,6 +103,9 @@ gb_status gb_cuda_session_open(gb_cuda_session **out)
     CUdeviceptr error = 0;
     if (st == GB_OK) st = gb_cuda_check(api->cuMemAlloc(&error, sizeof *cs->error), "error word");
     cs->error = (gb_cuda_error_word *)(uintptr_t)error;
+    CUdeviceptr dropout_step = 0;
+    if (st == GB_OK) st = gb_cuda_check(api->cuMemAlloc(&dropout_step, sizeof *cs->dropout_step), "dropout step");
+    cs->dropout_step = (int64_t *)(uintptr_t)dropout_step;
     if (st == GB_OK)
         st = gb_cuda_check(api->cuMemHostAlloc((void **)&cs->error_host, sizeof *cs->error_host, 0), "error word (host)");
     if (st != GB_OK) {
@@ -128,6 +131,7 @@ void gb_cuda_session_close(gb_cuda_session *cs)
     free(cs->vars);
     free(cs->consts);
     if (cs->error) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->error);
+    if (cs->dropout_step) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->dropout_step);
     if (cs->error_host) api->cuMemFreeHost(cs->error_host);
     if (cs->blas) api->cublasDestroy(cs->blas);
     if (cs->blas_workspace) api->cuMemFree(cs->blas_workspace);

@@ -39,6 +39,8 @@ struct gb_cuda_session {
     size_t n_consts;
     gb_cuda_error_word *error;      /* device: the kernels' error word */
     gb_cuda_error_word *error_host; /* pinned: its copy after a run */
+    int64_t *dropout_step;          /* device: global_step as the run started (dropout masks) */
+    int dropout_step_set;           /* this run copied it there (cuda_plan.c copy_in) */
     gb_cu_apply_batch updates;      /* queued, launched together by gb_cuda_flush_updates */
     int queue_updates;              /* set while a run may queue them (not when timing each node) */
     char description[256];

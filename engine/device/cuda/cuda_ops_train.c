@@ -74,10 +74,8 @@ gb_status gb_cuda_dropout_forward(const gb_kernel_args *k)
                        .seed = (uint64_t)k->node->attr.count, .threshold = (uint64_t)ceil(rate * 4294967296.0),
                        .scale = 1.0 / (1.0 - rate), .dtype = (int32_t)k->out->dtype};
     if (p.dtype == GB_F32) p.scale = (float)p.scale;
-    const gb_node *step = gb_graph_find(k->node->graph, "global_step");
-    if (step && step->is_variable && step->dtype == GB_I64 && gb_session_is_initialized(k->session, step)) {
-        p.step = (const int64_t *)(uintptr_t)gb_cuda_variable(cs, step);
-        if (!p.step) return gb_fail(GB_ENOMEM, "CUDA: no device memory for global_step");
+    if (cs->dropout_step_set) { /* global_step as the run started: cuda_plan.c copy_in */
+        p.step = cs->dropout_step;
     } else {
         p.run = gb_session_run_count(k->session);
         cs->run_dependent = 1;
@@ -119,6 +117,16 @@ gb_status gb_cuda_assign_forward(const gb_kernel_args *k)
     }
     gb_session_mark_initialized(k->session, k->node->attr.variable);
     return GB_OK;
+}
+
+gb_status gb_cuda_snapshot_forward(const gb_kernel_args *k)
+{
+    gb_cuda_session *cs = cuda_of(k);
+    size_t bytes = gb_tensor_bytes(k->in[0]);
+    if (bytes == 0 || k->out->data == k->in[0]->data) return GB_OK;
+    return gb_cuda_check(cs->api->cuMemcpyDtoDAsync((CUdeviceptr)(uintptr_t)k->out->data,
+                                                    (CUdeviceptr)(uintptr_t)k->in[0]->data, bytes, cs->stream),
+                         "snapshot");
 }
 
 gb_status gb_cuda_assign_add_forward(const gb_kernel_args *k)

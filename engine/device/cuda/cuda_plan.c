@@ -40,6 +40,7 @@ typedef struct cuda_plan {
     int eager_runs;
     int capture_failed;
     int log; /* GB_CUDA_LOG set: say which ops fall back to the host and when plans are captured */
+    const gb_node *dropout_step; /* global_step, when the plan has dropout: copied as a run starts */
     CUgraphExec graph;
     int graph_tf32; /* the cuBLAS math mode the graph was captured with (it is baked in) */
 } cuda_plan;
@@ -135,6 +136,11 @@ static gb_status prepare(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, 
     }
     cp->all_on_device = 1;
     cp->log = getenv("GB_CUDA_LOG") != NULL;
+    for (size_t k = 0; k < p->n_order && !cp->dropout_step; k++) {
+        const gb_node *step = gb_graph_find(p->order[k]->graph, "global_step");
+        if (!strcmp(p->order[k]->op->type, "Dropout") && step && step->is_variable && step->dtype == GB_I64)
+            cp->dropout_step = step;
+    }
     for (size_t k = 0; k < p->n_order; k++) {
         int fed = 0;
         for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == p->order[k];
@@ -354,10 +360,20 @@ static gb_status run_nodes(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_ses
     return st != GB_OK ? st : flushed;
 }
 
-/* Feeds in (from the staging buffers), the error word cleared; fetches and the error word out. */
-static gb_status copy_in(cuda_plan *cp, gb_cuda_session *cs, size_t n_feeds)
+/* Feeds in (from the staging buffers), the error word cleared, global_step kept for the run's
+ * dropout masks (every dropout node of a run, and its gradient, must draw the same mask even when
+ * the run increments the step between them); fetches and the error word out. */
+static gb_status copy_in(cuda_plan *cp, gb_session *s, gb_cuda_session *cs, size_t n_feeds)
 {
     gb_status st = gb_cuda_check(cs->api->cuMemsetD8Async(dptr(cs->error), 0, sizeof *cs->error, cs->stream), "error word");
+    cs->dropout_step_set = 0;
+    if (st == GB_OK && cp->dropout_step && gb_session_is_initialized(s, cp->dropout_step)) {
+        CUdeviceptr step = gb_cuda_variable(cs, cp->dropout_step);
+        if (!step) return gb_fail(GB_ENOMEM, "CUDA: no device memory for global_step");
+        st = gb_cuda_check(cs->api->cuMemcpyDtoDAsync(dptr(cs->dropout_step), step, sizeof *cs->dropout_step, cs->stream),
+                           "global_step for dropout");
+        cs->dropout_step_set = st == GB_OK;
+    }
     for (size_t i = 0; i < n_feeds && st == GB_OK; i++)
         if (cp->feed_bytes[i])
             st = gb_cuda_check(cs->api->cuMemcpyHtoDAsync(cp->feed_buffers[i], cp->staging[i], cp->feed_bytes[i], cs->stream),
@@ -405,7 +421,7 @@ static gb_status capture(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sessi
         return st;
     }
     cs->run_dependent = 0;
-    gb_status work = copy_in(cp, cs, n_feeds);
+    gb_status work = copy_in(cp, s, cs, n_feeds);
     if (work == GB_OK) work = run_nodes(cp, p, s, cs, feeds, n_feeds, NULL, NULL, 0);
     if (work == GB_OK) work = copy_out(cp, p, cs, fetches, n_fetches);
     if (work == GB_OK && cs->run_dependent) { /* a launch baked in this run's count: replays would repeat it */
@@ -457,7 +473,7 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         st = gb_cuda_check(cs->api->cuGraphLaunch(cp->graph, cs->stream), "replaying the step");
     } else {
         cs->run_dependent = 0;
-        st = copy_in(cp, cs, n_feeds);
+        st = copy_in(cp, s, cs, n_feeds);
         if (st == GB_OK) st = run_nodes(cp, p, s, cs, feeds, n_feeds, stats, n_stats, check_numerics);
         if (st == GB_OK) st = copy_out(cp, p, cs, fetches, n_fetches);
         if (cs->run_dependent && cp->all_on_device && cp->log)
