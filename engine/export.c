@@ -27,10 +27,46 @@ static void add_ref_inputs(gb_graphdef *gd, int index, const gb_node *n)
         if (n->attr.slots[i]) gb_graphdef_input(gd, index, n->attr.slots[i]->name);
 }
 
+static int is_random(const char *op)
+{
+    return !strcmp(op, "RandomUniform") || !strcmp(op, "RandomStandardNormal") || !strcmp(op, "TruncatedNormal");
+}
+
+/* The type attributes TensorFlow's op of that name carries: mostly "T", the type of its (first)
+ * input, which for comparisons, casts and argmax is not the output's. */
+static void add_type_attrs(gb_graphdef *gd, int index, const gb_node *n)
+{
+    const char *op = n->op->type;
+    int out = (int)n->dtype, in = n->n_inputs ? (int)n->inputs[0]->dtype : out;
+    enum { DT_INT32 = 3 }; /* the type of a shape input */
+    if (is_source(n)) {
+        gb_graphdef_attr_type(gd, index, "dtype", out);
+    } else if (is_random(op)) {
+        gb_graphdef_attr_type(gd, index, "dtype", out);
+        gb_graphdef_attr_type(gd, index, "T", DT_INT32);
+    } else if (!strcmp(op, "Cast")) {
+        gb_graphdef_attr_type(gd, index, "SrcT", in);
+        gb_graphdef_attr_type(gd, index, "DstT", out);
+    } else if (!strcmp(op, "ArgMax")) {
+        gb_graphdef_attr_type(gd, index, "T", in);
+        gb_graphdef_attr_type(gd, index, "output_type", out);
+    } else if (!strcmp(op, "OneHot")) {
+        gb_graphdef_attr_type(gd, index, "T", out);
+        gb_graphdef_attr_type(gd, index, "TI", in);
+    } else if (!strcmp(op, "GatherV2")) {
+        gb_graphdef_attr_type(gd, index, "Tparams", in);
+        gb_graphdef_attr_type(gd, index, "Tindices", (int)n->inputs[1]->dtype);
+    } else {
+        gb_graphdef_attr_type(gd, index, "T", in);
+        if (!strcmp(op, "SparseSoftmaxCrossEntropyWithLogits"))
+            gb_graphdef_attr_type(gd, index, "Tlabels", (int)n->inputs[1]->dtype);
+    }
+}
+
 static void add_attrs(gb_graphdef *gd, int index, const gb_node *n)
 {
     int has_value = gb_dtype_size(n->dtype) != 0;
-    if (has_value) gb_graphdef_attr_type(gd, index, is_source(n) ? "dtype" : "T", (int)n->dtype);
+    if (has_value) add_type_attrs(gd, index, n);
     if (has_value && n->shape.rank >= 0) {
         int rank = n->shape.rank;
         const int64_t *dims = n->shape.dim;

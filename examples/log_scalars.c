@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gradboard/summary.h"
 
@@ -18,10 +19,17 @@ static double noise(uint64_t *state)
 
 int main(int argc, char **argv)
 {
+    const char *usage = "usage: log_scalars [LOGDIR] [STEPS > 0]   (default runs/log_scalars, 1000 steps)\n";
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout);
+        return 0;
+    }
     const char *logdir = argc > 1 ? argv[1] : "runs/log_scalars";
-    long steps = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
-    if (steps <= 0) {
-        fprintf(stderr, "usage: log_scalars [LOGDIR] [STEPS > 0]\n");
+    char *end = NULL;
+    long steps = argc > 2 ? strtol(argv[2], &end, 10) : 1000;
+    /* an option-like or extra argument is a mistake, not a directory to create */
+    if (steps <= 0 || (end && *end) || argc > 3 || logdir[0] == '-') {
+        fputs(usage, stderr);
         return 2;
     }
 

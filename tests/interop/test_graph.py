@@ -47,6 +47,12 @@ def test_graph_and_run_metadata(graph_logdir, load_fast, tmp_path):
         assert nodes["dense1/kernel"].attr["shape"].shape.dim[1].size == 16
         assert any(n.startswith("gradients/") for n in nodes), "the gradient subgraph"
         assert nodes["Adam/update_kernel"].input[0] == "dense1/kernel", "the update's reference input"
+        # type attributes named as TensorFlow's ops have them (DT_FLOAT 1, DT_INT32 3, DT_INT64 9, DT_BOOL 10)
+        assert (nodes["metrics/ArgMax"].attr["T"].type, nodes["metrics/ArgMax"].attr["output_type"].type) == (1, 9)
+        assert (nodes["metrics/Cast"].attr["SrcT"].type, nodes["metrics/Cast"].attr["DstT"].type) == (3, 9)
+        assert nodes["metrics/Equal"].attr["T"].type == 9, "a comparison's T is its inputs' type"
+        assert (nodes["metrics/Cast_1"].attr["SrcT"].type, nodes["metrics/Cast_1"].attr["DstT"].type) == (10, 1)
+        assert "T" not in nodes["metrics/Cast_1"].attr
 
         rm = config_pb2.RunMetadata()
         text_format.Parse(tb.get_bytes(f"/data/plugin/graphs/run_metadata?run={RUN}&tag=step_1").decode(), rm)

@@ -43,6 +43,9 @@ int main(int argc, char **argv)
     gb_scope_push(g, "loss");
     gb_node *loss = gb_reduce_mean(g, gb_sparse_softmax_cross_entropy(g, h, y), GB_ALL_AXES, 0);
     gb_scope_pop(g);
+    gb_scope_push(g, "metrics"); /* in the graph, never run: its casts and comparison's type attributes */
+    gb_accuracy(g, h, y);
+    gb_scope_pop(g);
     gb_node *train = gb_minimize(g, gb_adam(0.01), loss, NULL, 0);
     gb_node *init = gb_global_variables_initializer(g);
     check(gb_graph_status(g) == GB_OK, gb_graph_errmsg(g));

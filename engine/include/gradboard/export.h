@@ -18,10 +18,14 @@
 extern "C" {
 #endif
 
-/* Builds g's GraphDef: every node with its scope path, TensorFlow op type, inputs ("^name" for
- * control edges; variables as the reference input of assignments and updates), device, dtype
- * attributes, "_output_shapes" and the value of small constants. Returns new (free with
- * gb_graphdef_free) or NULL (gb_errmsg says why). */
+/* Builds g's GraphDef: every node with its scope path, op type, inputs ("^name" for control
+ * edges; variables as the reference input of assignments and updates), device, type attributes
+ * ("T", or "dtype", "SrcT"/"DstT", ... as TensorFlow's op of that name has them),
+ * "_output_shapes" and the value of small constants. It is made for TensorBoard's graph
+ * dashboard, not for tf.import_graph_def: ops with no TensorFlow counterpart keep our names
+ * (Dropout, LearningRate, the fused cross-entropy gradients), and what TensorFlow's ops take as
+ * input tensors (reduction axes, shapes, hyperparameters) is not in the graph. Returns new (free
+ * with gb_graphdef_free) or NULL (gb_errmsg says why). */
 gb_graphdef *gb_graph_to_graphdef(const gb_graph *g);
 
 /* gb_graph_to_graphdef + gb_writer_add_graphdef. */
