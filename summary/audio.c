@@ -19,8 +19,16 @@ gb_status gb_wav_encode(const float *samples, size_t frames, int channels, int s
     *wav = NULL, *len = 0;
     if ((!samples && frames) || channels < 1 || channels > 64 || sample_rate <= 0)
         return gb_fail(GB_EINVAL, "wav: need samples, 1..64 channels and a sample rate > 0");
-    uint64_t data_bytes = (uint64_t)frames * (uint64_t)channels * 2;
-    if (data_bytes > UINT32_MAX - 44) return gb_fail(GB_EINVAL, "wav: %zu frames do not fit a WAV file", frames);
+    /* The RIFF size (36 + data bytes) is a uint32; frames is checked before it is multiplied,
+     * since a 64-bit product can wrap to a small size. The byte rate (sample_rate * block align)
+     * is kept below 2^31, as many WAV readers take it as a signed 32-bit number. */
+    uint32_t block_align = (uint32_t)channels * 2;
+    if (frames > (UINT32_MAX - 44) / block_align)
+        return gb_fail(GB_EINVAL, "wav: %zu frames of %d channels do not fit a WAV file (4 GiB)", frames, channels);
+    if ((uint32_t)sample_rate > (uint32_t)INT32_MAX / block_align)
+        return gb_fail(GB_EINVAL, "wav: %d Hz with %d channels overflows the header's byte rate (%d bytes/s at most)",
+                       sample_rate, channels, INT32_MAX);
+    uint64_t data_bytes = (uint64_t)frames * block_align;
     uint8_t *out = malloc(44 + (size_t)data_bytes);
     if (!out) return gb_fail(GB_ENOMEM, "wav: out of memory");
     memcpy(out, "RIFF", 4);
@@ -30,8 +38,8 @@ gb_status gb_wav_encode(const float *samples, size_t frames, int channels, int s
     put_le16(out + 20, 1);                                         /* PCM */
     put_le16(out + 22, (uint16_t)channels);
     put_le32(out + 24, (uint32_t)sample_rate);
-    put_le32(out + 28, (uint32_t)sample_rate * (uint32_t)channels * 2); /* bytes per second */
-    put_le16(out + 32, (uint16_t)(channels * 2));                  /* block align */
+    put_le32(out + 28, (uint32_t)sample_rate * block_align);       /* bytes per second */
+    put_le16(out + 32, (uint16_t)block_align);
     put_le16(out + 34, 16);                                        /* bits per sample */
     memcpy(out + 36, "data", 4);
     put_le32(out + 40, (uint32_t)data_bytes);

@@ -1,6 +1,9 @@
+#include "event.pb-c.h"
 #include "gradboard/event_reader.h"
+#include "gradboard/writer.h"
 #include "internal/bytes.h"
 #include "internal/error.h"
+#include "internal/pb_check.h"
 #include "internal/pb_wire.h"
 
 #include <math.h>
@@ -34,6 +37,7 @@ static int expected_wire_type(uint64_t field)
 
 gb_status gb_event_check(const void *payload, size_t len)
 {
+    if (len == 0) return GB_OK; /* an empty Event; payload may be NULL, and NULL + 0 is undefined */
     const uint8_t *p = payload, *end = p + len;
     while (p < end) {
         size_t at = (size_t)(p - (const uint8_t *)payload);
@@ -76,4 +80,71 @@ gb_status gb_event_check(const void *payload, size_t len)
         }
     }
     return GB_OK;
+}
+
+/* Bounds the walk below; the messages an Event holds nest a handful of levels deep. */
+enum { MAX_MESSAGE_DEPTH = 32 };
+
+static gb_status check_string(const ProtobufCFieldDescriptor *f, const char *s, const char *message_name)
+{
+    if (s && !gb_utf8_valid(s, strlen(s)))
+        return gb_fail(GB_EINVAL, "%s.%s is not valid UTF-8 (TensorBoard's loaders refuse the whole event)",
+                       message_name, f->name);
+    return GB_OK;
+}
+
+/* Walks every set string field of m and of the messages in it, using protobuf-c's descriptors,
+ * so fields added to the .proto files are covered without changes here. */
+static gb_status check_strings(const ProtobufCMessage *m, int depth)
+{
+    if (depth > MAX_MESSAGE_DEPTH) return gb_fail(GB_ECORRUPT, "messages nest more than %d deep", MAX_MESSAGE_DEPTH);
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const void *const *items;
+        size_t n = 1;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            memcpy(&n, base + f->quantifier_offset, sizeof n);
+            memcpy(&items, base + f->offset, sizeof items);
+        } else {
+            if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+                uint32_t which;
+                memcpy(&which, base + f->quantifier_offset, sizeof which);
+                if (which != f->id) continue; /* the slot holds another member of the oneof */
+            }
+            items = (const void *const *)(base + f->offset);
+        }
+        for (size_t k = 0; k < n; k++) {
+            gb_status st = f->type == PROTOBUF_C_TYPE_STRING ? check_string(f, items[k], d->short_name)
+                           : items[k]                        ? check_strings(items[k], depth + 1)
+                                                             : GB_OK;
+            if (st != GB_OK) return st;
+        }
+    }
+    return GB_OK;
+}
+
+gb_status gb_event_bytes_check(const void *payload, size_t len)
+{
+    Gbpb__Event *e = gbpb__event__unpack(NULL, len, payload);
+    if (!e) return gb_fail(GB_ECORRUPT, "%zu bytes do not parse as an Event", len);
+    gb_status st = GB_OK;
+    if (!isfinite(e->wall_time))
+        st = gb_fail(GB_EINVAL, "the Event's wall_time is %g (TensorBoard's loaders stop at it)", e->wall_time);
+    if (st == GB_OK) st = check_strings(&e->base, 0);
+    gbpb__event__free_unpacked(e, NULL);
+    /* what protobuf-c tolerates and TensorBoard's fast loader does not (wire types, field 0) */
+    if (st == GB_OK) st = gb_event_check(payload, len);
+    return st;
+}
+
+gb_status gb_summary_bytes_check(const void *summary, size_t len)
+{
+    Gbpb__Summary *s = gbpb__summary__unpack(NULL, len, summary);
+    if (!s) return gb_fail(GB_ECORRUPT, "%zu bytes do not parse as a Summary", len);
+    gb_status st = check_strings(&s->base, 0);
+    gbpb__summary__free_unpacked(s, NULL);
+    return st;
 }

@@ -147,5 +147,6 @@ const char *gb_event_value_string(const gb_event *ev, size_t i, size_t *len)
         v->tensor->n_string_val == 0)
         return NULL;
     *len = v->tensor->string_val[0].len;
-    return (const char *)v->tensor->string_val[0].data;
+    /* protobuf-c leaves the data of an empty string NULL; NULL here means "no string" */
+    return *len ? (const char *)v->tensor->string_val[0].data : "";
 }

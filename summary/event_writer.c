@@ -2,7 +2,9 @@
 #include "gradboard/writer.h"
 #include "internal/error.h"
 #include "internal/fs.h"
+#include "internal/pb_check.h"
 #include "internal/pb_wire.h"
+#include "internal/record_writer.h"
 #include "internal/scalar_encode.h"
 #include "internal/strmap.h"
 #include "internal/writer_impl.h"
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,12 +30,43 @@ struct gb_writer {
     int closing;
 
     gb_record_writer *file;
-    char *path;
-    gb_strmap *tags_with_metadata;  /* tags whose first value (with metadata) is in the file */
+    char *_Atomic path;             /* read by gb_writer_path without the lock, which the clock */
+    char *logdir;                   /* callback (called with it held) may call */
+    dev_t file_dev;                 /* the file's identity, to notice when path no longer names it */
+    ino_t file_ino;
+    int identity_known;
+    char **old_paths;               /* paths of files given up after a deletion: gb_writer_path */
+    size_t old_path_count;          /* returned them, and they stay valid until close */
+    gb_strmap *tags_with_metadata;  /* tags whose first value (with metadata) is in the file, each
+                                     * with that metadata (see tag_metadata) */
     gb_writer_opts opts;
     gb_status deferred;             /* a background fsync failure, reported by the next caller flush */
     char *deferred_message;
 };
+
+/* The SummaryMetadata a tag's first value in the file carried, kept so that a new file started
+ * after a deletion can give it to the tag's first value there. Scalars all share
+ * SCALAR_METADATA (gb_scalar_metadata's bytes); a NULL value kept none (out of memory). */
+typedef struct tag_metadata {
+    size_t len;
+    uint8_t bytes[];
+} tag_metadata;
+
+static char scalar_metadata_mark;
+#define SCALAR_METADATA ((void *)&scalar_metadata_mark)
+
+static void free_tag_metadata(void *p)
+{
+    if (p != SCALAR_METADATA) free(p);
+}
+
+static tag_metadata *pack_metadata(const Gbpb__SummaryMetadata *md)
+{
+    size_t len = gbpb__summary_metadata__get_packed_size(md);
+    tag_metadata *t = malloc(sizeof *t + len);
+    if (t) t->len = len, gbpb__summary_metadata__pack(md, t->bytes);
+    return t;
+}
 
 static double system_clock(void *ctx)
 {
@@ -51,9 +85,124 @@ gb_writer_opts gb_writer_opts_default(void)
 static gb_status read_clock(gb_writer *w, double *wall_time)
 {
     *wall_time = w->opts.clock(w->opts.clock_ctx);
-    if (!isfinite(*wall_time))
-        return gb_fail(GB_EINVAL, "%s: the writer's clock returned %g; wall times must be finite", w->path,
-                       *wall_time);
+    if (!isfinite(*wall_time)) /* no file yet while the writer opens: name the log directory */
+        return gb_fail(GB_EINVAL, "%s: the writer's clock returned %g; wall times must be finite",
+                       w->path ? w->path : w->logdir, *wall_time);
+    return GB_OK;
+}
+
+static gb_status create_event_file(gb_writer *w, const char *logdir, double wall_time);
+static gb_status write_file_version(gb_writer *w, double wall_time);
+
+/* 1 when the writer's path no longer names its file: deleted (often with its whole log
+ * directory, to clear a run while training goes on) or replaced. Writes to it would succeed and
+ * be lost. A stat that fails for another reason (EACCES) proves nothing: 0. */
+static int file_is_gone(const gb_writer *w)
+{
+    struct stat sb;
+    if (stat(w->path, &sb) != 0) return errno == ENOENT || errno == ENOTDIR;
+    return w->identity_known && (sb.st_dev != w->file_dev || sb.st_ino != w->file_ino);
+}
+
+static void remember_identity(gb_writer *w)
+{
+    struct stat sb;
+    w->identity_known = stat(w->path, &sb) == 0;
+    if (w->identity_known) w->file_dev = sb.st_dev, w->file_ino = sb.st_ino;
+}
+
+typedef struct record_move {
+    gb_writer *w;          /* its file and tags_with_metadata are the new file's */
+    gb_strmap *old_tags;   /* the deleted file's */
+} record_move;
+
+/* Copies one buffered record into the new file. A tag's first value there gets the metadata its
+ * first value in the deleted file had, if it has none: readers (TensorBoard's fast loader most
+ * strictly) take a tag's plugin from its first value, and would not show the tag otherwise. */
+static gb_status move_record(void *ctx, const uint8_t *data, size_t len)
+{
+    record_move *m = ctx;
+    gb_writer *w = m->w;
+    Gbpb__Event *e = gbpb__event__unpack(NULL, len, data); /* this writer packed or checked it */
+    if (!e) return gb_fail(GB_ENOMEM, "out of memory re-reading a buffered event");
+    int changed = 0;
+    gb_status st = GB_OK;
+    for (size_t i = 0; e->what_case == GBPB__EVENT__WHAT_SUMMARY && i < e->summary->n_value && st == GB_OK; i++) {
+        Gbpb__Summary__Value *v = e->summary->value[i];
+        size_t tag_len = strlen(v->tag);
+        void **old = gb_strmap_find(m->old_tags, v->tag, tag_len);
+        if (!old || gb_strmap_find(w->tags_with_metadata, v->tag, tag_len)) continue; /* not ours, or done */
+        if (!v->metadata && *old) {
+            size_t md_len = 0;
+            const uint8_t *md = *old == SCALAR_METADATA ? gb_scalar_metadata(&md_len) : ((tag_metadata *)*old)->bytes;
+            if (*old != SCALAR_METADATA) md_len = ((tag_metadata *)*old)->len;
+            v->metadata = gbpb__summary_metadata__unpack(NULL, md_len, md);
+            if (!v->metadata) st = gb_fail(GB_ENOMEM, "out of memory re-reading a tag's metadata");
+            changed = 1;
+        }
+        /* shared with the old map until the move succeeds */
+        if (st == GB_OK) st = gb_strmap_insert(w->tags_with_metadata, v->tag, tag_len, *old);
+    }
+    if (st == GB_OK && changed) {
+        uint8_t *payload;
+        size_t packed_len = gbpb__event__get_packed_size(e);
+        st = gb_record_writer_begin(w->file, packed_len, &payload);
+        if (st == GB_OK) {
+            gbpb__event__pack(e, payload);
+            gb_record_writer_commit(w->file);
+        }
+    } else if (st == GB_OK) {
+        st = gb_record_writer_append(w->file, data, len);
+    }
+    gbpb__event__free_unpacked(e, NULL);
+    return st;
+}
+
+/* Does what TensorFlow's EventsWriter does when its file vanishes: recreates the log directory
+ * and starts a new event file (with its own file-version record) that receives the events still
+ * buffered. On failure the events stay buffered for the next flush to try again. */
+static gb_status reopen_vanished_file(gb_writer *w)
+{
+    gb_record_writer *old_file = w->file;
+    char *old_path = w->path;
+    gb_strmap *old_tags = w->tags_with_metadata;
+    char **old_paths = realloc(w->old_paths, (w->old_path_count + 1) * sizeof *old_paths);
+    if (old_paths) w->old_paths = old_paths;
+    gb_strmap *tags = gb_strmap_new();
+    if (!old_paths || !tags) {
+        gb_strmap_free(tags, NULL);
+        return gb_fail(GB_ENOMEM, "%s was deleted; no memory to start a new file", old_path);
+    }
+    double wall_time = 0;
+    w->file = NULL;
+    w->path = NULL;
+    w->tags_with_metadata = tags;
+    gb_status st = read_clock(w, &wall_time);
+    if (st == GB_OK) st = gb_mkdir_p(w->logdir);
+    if (st == GB_OK) st = create_event_file(w, w->logdir, wall_time);
+    if (st == GB_OK) st = write_file_version(w, wall_time);
+    if (st == GB_OK) st = gb_record_writer_each_pending(old_file, move_record, &(record_move){w, old_tags});
+    if (st != GB_OK) {
+        if (w->file) {
+            gb_record_writer_close(w->file);
+            unlink(w->path);
+            free(w->path);
+        }
+        w->file = old_file;
+        w->path = old_path;
+        w->tags_with_metadata = old_tags;
+        gb_strmap_free(tags, NULL); /* its metadata is the old map's */
+        return gb_fail_context(st, "%s was deleted and a new event file could not be started", old_path);
+    }
+    for (size_t i = 0; i < gb_strmap_size(tags); i++) { /* the new map owns what it shares now */
+        const char *tag = gb_strmap_key(tags, i);
+        *gb_strmap_find(old_tags, tag, strlen(tag)) = NULL;
+    }
+    gb_strmap_free(old_tags, free_tag_metadata);
+    gb_record_writer_drop_pending(old_file);
+    (void)gb_record_writer_close(old_file);
+    w->old_paths[w->old_path_count++] = old_path;
+    remember_identity(w);
     return GB_OK;
 }
 
@@ -61,6 +210,10 @@ static gb_status read_clock(gb_writer *w, double *wall_time)
 static gb_status flush_locked(gb_writer *w)
 {
     if (gb_record_writer_pending(w->file) == 0 && !w->opts.fsync_on_flush) return GB_OK;
+    if (file_is_gone(w)) {
+        gb_status st = reopen_vanished_file(w);
+        if (st != GB_OK) return st;
+    }
     return gb_record_writer_flush(w->file, w->opts.fsync_on_flush);
 }
 
@@ -165,8 +318,11 @@ static gb_status write_file_version(gb_writer *w, double wall_time)
 
 static void free_writer(gb_writer *w)
 {
-    gb_strmap_free(w->tags_with_metadata, NULL);
+    gb_strmap_free(w->tags_with_metadata, free_tag_metadata);
     free(w->path);
+    free(w->logdir);
+    for (size_t i = 0; i < w->old_path_count; i++) free(w->old_paths[i]);
+    free(w->old_paths);
     free(w->deferred_message);
     free((char *)w->opts.filename_suffix);
     pthread_cond_destroy(&w->wake);
@@ -197,7 +353,8 @@ gb_status gb_writer_open(gb_writer **out, const char *logdir, const gb_writer_op
     w->opts = o;
     w->opts.filename_suffix = o.filename_suffix ? strdup(o.filename_suffix) : NULL;
     w->tags_with_metadata = gb_strmap_new();
-    if ((o.filename_suffix && !w->opts.filename_suffix) || !w->tags_with_metadata) {
+    w->logdir = strdup(logdir);
+    if ((o.filename_suffix && !w->opts.filename_suffix) || !w->tags_with_metadata || !w->logdir) {
         free_writer(w);
         return gb_fail(GB_ENOMEM, "out of memory");
     }
@@ -207,6 +364,7 @@ gb_status gb_writer_open(gb_writer **out, const char *logdir, const gb_writer_op
     if (st == GB_OK) st = gb_mkdir_p(logdir);
     if (st == GB_OK) st = create_event_file(w, logdir, wall_time);
     if (st == GB_OK) st = write_file_version(w, wall_time);
+    if (st == GB_OK) remember_identity(w);
     if (st == GB_OK && o.flush_secs > 0) {
         if (pthread_create(&w->flusher, NULL, flusher_main, w) != 0)
             st = gb_fail(GB_ENOMEM, "%s: cannot start the flush thread", w->path);
@@ -255,7 +413,7 @@ static gb_status write_scalars_locked(gb_writer *w, int64_t step, gb_scalar_item
      * metadata again next time, which readers ignore. */
     for (size_t i = 0; i < n; i++)
         if (items[i].with_metadata && !gb_strmap_find(w->tags_with_metadata, items[i].tag, items[i].tag_len))
-            (void)gb_strmap_insert(w->tags_with_metadata, items[i].tag, items[i].tag_len, NULL);
+            (void)gb_strmap_insert(w->tags_with_metadata, items[i].tag, items[i].tag_len, SCALAR_METADATA);
     return GB_OK;
 }
 
@@ -301,6 +459,8 @@ gb_status gb_writer_add_summary_bytes(gb_writer *w, int64_t step, const void *su
     if (!w || (!summary && len)) return gb_fail(GB_EINVAL, "gb_writer_add_summary_bytes: NULL argument");
     if (len > GB_RECORD_MAX_BYTES - 64) /* before the event's size is computed, which must not wrap */
         return gb_fail(GB_EINVAL, "gb_writer_add_summary_bytes: a summary of %zu bytes exceeds the 2 GiB record limit", len);
+    gb_status checked = gb_summary_bytes_check(summary, len);
+    if (checked != GB_OK) return gb_fail_context(checked, "gb_writer_add_summary_bytes: nothing written");
     pthread_mutex_lock(&w->lock);
     double wall_time;
     gb_status st = read_clock(w, &wall_time);
@@ -331,6 +491,10 @@ gb_status gb_writer_add_summary_bytes(gb_writer *w, int64_t step, const void *su
 gb_status gb_writer_add_event_bytes(gb_writer *w, const void *event, size_t len)
 {
     if (!w || (!event && len)) return gb_fail(GB_EINVAL, "gb_writer_add_event_bytes: NULL argument");
+    if (len > GB_RECORD_MAX_BYTES)
+        return gb_fail(GB_EINVAL, "gb_writer_add_event_bytes: an event of %zu bytes exceeds the 2 GiB record limit", len);
+    gb_status checked = gb_event_bytes_check(event, len);
+    if (checked != GB_OK) return gb_fail_context(checked, "gb_writer_add_event_bytes: nothing written");
     pthread_mutex_lock(&w->lock);
     gb_status st = finish_call(w, gb_record_writer_append(w->file, event, len));
     pthread_mutex_unlock(&w->lock);
@@ -421,7 +585,10 @@ gb_status gb_writer_write_tensor_value(gb_writer *w, int64_t step, const char *t
         if (st == GB_OK) {
             gbpb__event__pack(&e, payload);
             gb_record_writer_commit(w->file);
-            if (first) (void)gb_strmap_insert(w->tags_with_metadata, tag, tag_len, NULL);
+            if (first) {
+                tag_metadata *kept = pack_metadata(&metadata);
+                if (gb_strmap_insert(w->tags_with_metadata, tag, tag_len, kept) != GB_OK) free(kept);
+            }
         }
     }
     st = finish_call(w, st);

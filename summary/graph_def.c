@@ -6,11 +6,15 @@
 #include "gradboard/graph_def.h"
 #include "graph.pb-c.h"
 #include "internal/error.h"
+#include "internal/strmap.h"
 #include "internal/writer_impl.h"
+
+enum { MAX_RANK = 254 }; /* TensorFlow's limit on a shape's dimensions */
 
 struct gb_graphdef {
     Gbpb__GraphDef *def;
     size_t node_cap;
+    gb_strmap *names;  /* node names: inputs and the dashboard find a node by its name */
     gb_status status;
 };
 
@@ -19,8 +23,10 @@ gb_graphdef *gb_graphdef_new(void)
     gb_graphdef *gd = calloc(1, sizeof *gd);
     Gbpb__GraphDef *def = malloc(sizeof *def);
     Gbpb__VersionDef *versions = malloc(sizeof *versions);
-    if (!gd || !def || !versions) {
+    gb_strmap *names = gb_strmap_new();
+    if (!gd || !def || !versions || !names) {
         free(gd), free(def), free(versions);
+        gb_strmap_free(names, NULL);
         gb_fail(GB_ENOMEM, "graphdef: out of memory");
         return NULL;
     }
@@ -29,6 +35,7 @@ gb_graphdef *gb_graphdef_new(void)
     versions->producer = 1087; /* a TensorFlow 2.x producer version: readers accept any */
     def->versions = versions;
     gd->def = def;
+    gd->names = names;
     return gd;
 }
 
@@ -36,6 +43,7 @@ void gb_graphdef_free(gb_graphdef *gd)
 {
     if (!gd) return;
     gbpb__graph_def__free_unpacked(gd->def, NULL);
+    gb_strmap_free(gd->names, NULL);
     free(gd);
 }
 
@@ -47,6 +55,27 @@ static gb_status sticky(gb_graphdef *gd, gb_status st)
 {
     if (gd->status == GB_OK) gd->status = st;
     return st;
+}
+
+/* Strings of a NodeDef are protobuf strings: TensorBoard cannot parse a graph whose strings are
+ * not UTF-8. */
+static int bad_text(const char *s)
+{
+    return !s || !*s || !gb_utf8_valid(s, strlen(s));
+}
+
+/* The shape checks shared by shape and tensor attributes; allow_unknown admits rank -1 and
+ * dimensions of -1, which a shape may have and a tensor's value may not. */
+static gb_status check_shape(gb_graphdef *gd, const char *what, int rank, const int64_t *dims, int allow_unknown)
+{
+    int lowest = allow_unknown ? -1 : 0;
+    if (rank < lowest || rank > MAX_RANK)
+        return sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: rank %d (%d..%d)", what, rank, lowest, MAX_RANK));
+    if (rank > 0 && !dims) return sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: rank %d but dims is NULL", what, rank));
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < lowest)
+            return sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: dimension %d is %lld", what, i, (long long)dims[i]));
+    return GB_OK;
 }
 
 static Gbpb__NodeDef *node_at(gb_graphdef *gd, int node)
@@ -61,8 +90,12 @@ static Gbpb__NodeDef *node_at(gb_graphdef *gd, int node)
 int gb_graphdef_node(gb_graphdef *gd, const char *name, const char *op, const char *device)
 {
     if (!gd || gd->status != GB_OK) return -1;
-    if (!name || !*name || !op || !*op) {
-        sticky(gd, gb_fail(GB_EINVAL, "graphdef: a node needs a name and an op"));
+    if (bad_text(name) || bad_text(op) || (device && *device && bad_text(device))) {
+        sticky(gd, gb_fail(GB_EINVAL, "graphdef: a node needs a name and an op, and its strings must be UTF-8"));
+        return -1;
+    }
+    if (gb_strmap_find(gd->names, name, strlen(name))) {
+        sticky(gd, gb_fail(GB_EINVAL, "graphdef: two nodes named \"%s\"", name));
         return -1;
     }
     if (gd->def->n_node == gd->node_cap) {
@@ -77,7 +110,7 @@ int gb_graphdef_node(gb_graphdef *gd, const char *name, const char *op, const ch
     n->name = strdup(name);
     n->op = strdup(op);
     if (device && *device) n->device = strdup(device);
-    if (!n->name || !n->op || !n->device) {
+    if (!n->name || !n->op || !n->device || gb_strmap_insert(gd->names, name, strlen(name), NULL) != GB_OK) {
         gbpb__node_def__free_unpacked(n, NULL);
         return sticky(gd, gb_fail(GB_ENOMEM, "graphdef: out of memory")), -1;
     }
@@ -91,7 +124,7 @@ gb_status gb_graphdef_input(gb_graphdef *gd, int node, const char *input)
     if (gd->status != GB_OK) return gd->status;
     Gbpb__NodeDef *n = node_at(gd, node);
     if (!n) return gd->status;
-    if (!input || !*input) return sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: an empty input name", n->name));
+    if (bad_text(input)) return sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: an empty or non-UTF-8 input name", n->name));
     char **inputs = realloc(n->input, (n->n_input + 1) * sizeof *inputs);
     char *copy = inputs ? strdup(input) : NULL;
     if (inputs) n->input = inputs;
@@ -106,6 +139,15 @@ static Gbpb__AttrValue *new_attr(gb_graphdef *gd, int node, const char *key)
     if (!gd || gd->status != GB_OK) return NULL;
     Gbpb__NodeDef *n = node_at(gd, node);
     if (!n) return NULL;
+    if (bad_text(key)) {
+        sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: an attribute key must be non-empty UTF-8", n->name));
+        return NULL;
+    }
+    for (size_t i = 0; i < n->n_attr; i++) /* a map in the protobuf: one value per key */
+        if (!strcmp(n->attr[i]->key, key)) {
+            sticky(gd, gb_fail(GB_EINVAL, "graphdef: %s: attribute \"%s\" set twice", n->name, key));
+            return NULL;
+        }
     Gbpb__NodeDef__AttrEntry **entries = realloc(n->attr, (n->n_attr + 1) * sizeof *entries);
     Gbpb__NodeDef__AttrEntry *entry = entries ? malloc(sizeof *entry) : NULL;
     Gbpb__AttrValue *value = entry ? malloc(sizeof *value) : NULL;
@@ -162,6 +204,8 @@ gb_status gb_graphdef_attr_bool(gb_graphdef *gd, int node, const char *key, int 
 
 gb_status gb_graphdef_attr_string(gb_graphdef *gd, int node, const char *key, const char *value)
 {
+    if (gd && gd->status == GB_OK && !value)
+        return sticky(gd, gb_fail(GB_EINVAL, "graphdef: string attribute \"%s\" is NULL", key ? key : ""));
     Gbpb__AttrValue *v = new_attr(gd, node, key);
     if (!v) return gb_graphdef_status(gd);
     size_t len = strlen(value);
@@ -203,6 +247,7 @@ static Gbpb__TensorShapeProto *new_shape(int rank, const int64_t *dims)
 
 gb_status gb_graphdef_attr_shape(gb_graphdef *gd, int node, const char *key, int rank, const int64_t *dims)
 {
+    if (gd && gd->status == GB_OK && check_shape(gd, key ? key : "shape", rank, dims, 1) != GB_OK) return gd->status;
     Gbpb__AttrValue *v = new_attr(gd, node, key);
     if (!v) return gb_graphdef_status(gd);
     v->value_case = GBPB__ATTR_VALUE__VALUE_SHAPE;
@@ -213,6 +258,10 @@ gb_status gb_graphdef_attr_shape(gb_graphdef *gd, int node, const char *key, int
 gb_status gb_graphdef_attr_output_shapes(gb_graphdef *gd, int node, size_t n, const int *ranks,
                                          const int64_t *const *dims)
 {
+    if (gd && gd->status == GB_OK && n && (!ranks || !dims))
+        return sticky(gd, gb_fail(GB_EINVAL, "graphdef: _output_shapes: ranks or dims is NULL"));
+    for (size_t i = 0; gd && gd->status == GB_OK && i < n; i++)
+        if (check_shape(gd, "_output_shapes", ranks[i], dims[i], 1) != GB_OK) return gd->status;
     Gbpb__AttrValue *v = new_attr(gd, node, "_output_shapes");
     if (!v) return gb_graphdef_status(gd);
     Gbpb__AttrValue__ListValue *list = malloc(sizeof *list);
@@ -230,9 +279,57 @@ gb_status gb_graphdef_attr_output_shapes(gb_graphdef *gd, int node, size_t n, co
     return GB_OK;
 }
 
+/* Bytes per element of the dtypes whose values are stored raw in tensor_content; 0 for the
+ * others (strings, resources, variants, unknown numbers). */
+static size_t dtype_size(int dtype)
+{
+    switch (dtype) {
+    case GBPB__DATA_TYPE__DT_UINT8: case GBPB__DATA_TYPE__DT_INT8: case GBPB__DATA_TYPE__DT_BOOL:
+    case GBPB__DATA_TYPE__DT_QINT8: case GBPB__DATA_TYPE__DT_QUINT8:
+        return 1;
+    case GBPB__DATA_TYPE__DT_INT16: case GBPB__DATA_TYPE__DT_UINT16: case GBPB__DATA_TYPE__DT_HALF:
+    case GBPB__DATA_TYPE__DT_BFLOAT16: case GBPB__DATA_TYPE__DT_QINT16: case GBPB__DATA_TYPE__DT_QUINT16:
+        return 2;
+    case GBPB__DATA_TYPE__DT_FLOAT: case GBPB__DATA_TYPE__DT_INT32: case GBPB__DATA_TYPE__DT_UINT32:
+    case GBPB__DATA_TYPE__DT_QINT32:
+        return 4;
+    case GBPB__DATA_TYPE__DT_DOUBLE: case GBPB__DATA_TYPE__DT_INT64: case GBPB__DATA_TYPE__DT_UINT64:
+    case GBPB__DATA_TYPE__DT_COMPLEX64:
+        return 8;
+    case GBPB__DATA_TYPE__DT_COMPLEX128:
+        return 16;
+    default:
+        return 0;
+    }
+}
+
+/* A tensor's bytes must be exactly its elements: readers take the dtype and shape at their word. */
+static gb_status check_tensor(gb_graphdef *gd, const char *key, int dtype, int rank, const int64_t *dims,
+                              const void *data, size_t bytes)
+{
+    size_t element = dtype_size(dtype);
+    if (!element)
+        return sticky(gd, gb_fail(GB_EINVAL, "graphdef: tensor %s: dtype %d has no raw numeric form", key, dtype));
+    if (check_shape(gd, key, rank, dims, 0) != GB_OK) return gd->status;
+    uint64_t want = element;
+    for (int i = 0; i < rank; i++) {
+        uint64_t d = (uint64_t)dims[i];
+        if (d && want > UINT64_MAX / d)
+            return sticky(gd, gb_fail(GB_EINVAL, "graphdef: tensor %s: its shape overflows 64 bits", key));
+        want *= d;
+    }
+    if (want != bytes)
+        return sticky(gd, gb_fail(GB_EINVAL, "graphdef: tensor %s: %zu bytes given, its dtype and shape need %llu", key,
+                                  bytes, (unsigned long long)want));
+    if (bytes && !data) return sticky(gd, gb_fail(GB_EINVAL, "graphdef: tensor %s: data is NULL", key));
+    return GB_OK;
+}
+
 gb_status gb_graphdef_attr_tensor(gb_graphdef *gd, int node, const char *key, int dtype, int rank, const int64_t *dims,
                                   const void *data, size_t bytes)
 {
+    if (gd && gd->status == GB_OK && check_tensor(gd, key ? key : "", dtype, rank, dims, data, bytes) != GB_OK)
+        return gd->status;
     Gbpb__AttrValue *v = new_attr(gd, node, key);
     if (!v) return gb_graphdef_status(gd);
     Gbpb__TensorProto *t = malloc(sizeof *t);

@@ -88,7 +88,8 @@ static size_t bucket(const void *values, size_t n, size_t element_size, range_fn
     uint64_t *big_counts = NULL;
     int small = buckets <= GB_HISTOGRAM_DEFAULT_BUCKETS && n < UINT32_MAX;
     if (small) memset(counts, 0, sizeof counts);
-    else if (!(big_counts = calloc((size_t)buckets + 1, sizeof *big_counts))) return SIZE_MAX;
+    else if (!(big_counts = calloc((size_t)buckets + 1, sizeof *big_counts)))
+        return gb_fail(GB_ENOMEM, "histogram: no memory to count %d buckets", buckets), SIZE_MAX;
     int32_t index[CHUNK];
     for (size_t start = 0; start < n; start += CHUNK) {
         size_t m = n - start < CHUNK ? n - start : CHUNK;
@@ -115,13 +116,30 @@ static size_t bucket(const void *values, size_t n, size_t element_size, range_fn
     return counted;
 }
 
+/* The public entry points' argument check: without it a bucket count below 1 sizes a memset
+ * and indexes the last bucket from a negative number. */
+static int bad_bucket_args(const void *values, size_t n, int buckets, const double *out)
+{
+    if (buckets < 1) {
+        gb_fail(GB_EINVAL, "histogram: %d buckets (at least 1)", buckets);
+        return 1;
+    }
+    if (!out || (!values && n)) {
+        gb_fail(GB_EINVAL, "histogram: %s is NULL", out ? "values" : "out");
+        return 1;
+    }
+    return 0;
+}
+
 size_t gb_histogram_buckets(const double *values, size_t n, int buckets, double *out)
 {
+    if (bad_bucket_args(values, n, buckets, out)) return SIZE_MAX;
     return bucket(values, n, sizeof *values, range_f64, index_f64, buckets, out);
 }
 
 size_t gb_histogram_buckets_f32(const float *values, size_t n, int buckets, double *out)
 {
+    if (bad_bucket_args(values, n, buckets, out)) return SIZE_MAX;
     int simd = gb_histogram_simd_enabled();
     return bucket(values, n, sizeof *values, simd ? range_f32_simd : range_f32, simd ? index_f32_simd : index_f32,
                   buckets, out);
@@ -139,7 +157,7 @@ static gb_status write_histogram(gb_writer *w, const char *tag, int64_t step, co
     size_t counted = is_f32 ? gb_histogram_buckets_f32(values, n, buckets, rows) : gb_histogram_buckets(values, n, buckets, rows);
     if (counted == SIZE_MAX) {
         if (rows != stack_rows) free(rows);
-        return gb_fail(GB_ENOMEM, "histogram %s: out of memory", tag);
+        return gb_fail_context(GB_ENOMEM, "histogram %s", tag);
     }
 
     Gbpb__TensorShapeProto__Dim dims[2] = {GBPB__TENSOR_SHAPE_PROTO__DIM__INIT, GBPB__TENSOR_SHAPE_PROTO__DIM__INIT};

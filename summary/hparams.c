@@ -41,13 +41,74 @@ static gb_status write_plugin_data(gb_writer *w, const char *tag, Gbpb__HParamsP
     return st;
 }
 
+/* Every string goes into the plugin's protobufs, which TensorBoard's loaders refuse whole when
+ * a string is not UTF-8; a NULL one is refused rather than quietly written as "". */
+static gb_status check_text(const char *call, const char *what, size_t i, const char *s, int may_be_null,
+                            int may_be_empty)
+{
+    if (!s) return may_be_null ? GB_OK : gb_fail(GB_EINVAL, "%s: %s %zu is NULL", call, what, i);
+    if (!*s && !may_be_empty) return gb_fail(GB_EINVAL, "%s: %s %zu is empty", call, what, i);
+    if (!gb_utf8_valid(s, strlen(s))) return gb_fail(GB_EINVAL, "%s: %s %zu is not valid UTF-8", call, what, i);
+    return GB_OK;
+}
+
+static int known_type(gb_hparam_type type)
+{
+    return type == GB_HPARAM_NUMBER || type == GB_HPARAM_STRING || type == GB_HPARAM_BOOL;
+}
+
+static gb_status check_hparam(const gb_hparam *hp, size_t i)
+{
+    static const char call[] = "gb_summary_hparams_start";
+    gb_status st = check_text(call, "the name of hyperparameter", i, hp[i].name, 0, 0);
+    if (st == GB_OK && !known_type(hp[i].type))
+        st = gb_fail(GB_EINVAL, "%s: hyperparameter \"%s\" has unknown type %d", call, hp[i].name, (int)hp[i].type);
+    if (st == GB_OK && hp[i].type == GB_HPARAM_STRING)
+        st = check_text(call, "the string value of hyperparameter", i, hp[i].string, 0, 1);
+    /* a map in the protobuf: a repeated name would keep only one of its values */
+    for (size_t k = 0; st == GB_OK && k < i; k++)
+        if (!strcmp(hp[k].name, hp[i].name))
+            st = gb_fail(GB_EINVAL, "%s: hyperparameter \"%s\" appears twice", call, hp[i].name);
+    return st;
+}
+
+static gb_status check_hparam_info(const gb_hparam_info *in, size_t i)
+{
+    static const char call[] = "gb_summary_hparams_config";
+    gb_status st = check_text(call, "the name of hyperparameter", i, in[i].name, 0, 0);
+    if (st == GB_OK) st = check_text(call, "the display name of hyperparameter", i, in[i].display_name, 1, 1);
+    if (st == GB_OK && !known_type(in[i].type))
+        st = gb_fail(GB_EINVAL, "%s: hyperparameter \"%s\" has unknown type %d", call, in[i].name, (int)in[i].type);
+    if (st == GB_OK && in[i].n_values) {
+        int strings = in[i].type == GB_HPARAM_STRING;
+        if (strings ? !in[i].strings : !in[i].numbers)
+            st = gb_fail(GB_EINVAL, "%s: hyperparameter \"%s\" has %zu values but %s is NULL", call, in[i].name,
+                         in[i].n_values, strings ? "strings" : "numbers");
+        for (size_t k = 0; strings && st == GB_OK && k < in[i].n_values; k++)
+            st = check_text(call, "a string value of hyperparameter", i, in[i].strings[k], 0, 1);
+    }
+    for (size_t k = 0; st == GB_OK && k < i; k++)
+        if (!strcmp(in[k].name, in[i].name))
+            st = gb_fail(GB_EINVAL, "%s: hyperparameter \"%s\" appears twice", call, in[i].name);
+    return st;
+}
+
+static gb_status check_metric_info(const gb_metric_info *m, size_t i)
+{
+    static const char call[] = "gb_summary_hparams_config";
+    gb_status st = check_text(call, "the tag of metric", i, m[i].tag, 0, 0);
+    if (st == GB_OK) st = check_text(call, "the group of metric", i, m[i].group, 1, 1);
+    if (st == GB_OK) st = check_text(call, "the display name of metric", i, m[i].display_name, 1, 1);
+    return st;
+}
+
 static void set_value(Gbpb__Value *v, const gb_hparam *h)
 {
     gbpb__value__init(v);
     switch (h->type) {
     case GB_HPARAM_STRING:
         v->kind_case = GBPB__VALUE__KIND_STRING_VALUE;
-        v->string_value = (char *)(h->string ? h->string : "");
+        v->string_value = (char *)h->string;
         break;
     case GB_HPARAM_BOOL:
         v->kind_case = GBPB__VALUE__KIND_BOOL_VALUE;
@@ -87,6 +148,8 @@ static void default_group(const gb_hparam *hp, size_t n, char out[17])
 gb_status gb_summary_hparams_start(gb_writer *w, const gb_hparam *hparams, size_t n, const char *group_name)
 {
     if (!w || (!hparams && n)) return gb_fail(GB_EINVAL, "gb_summary_hparams_start: NULL argument");
+    if (group_name && !gb_utf8_valid(group_name, strlen(group_name)))
+        return gb_fail(GB_EINVAL, "gb_summary_hparams_start: the group name is not valid UTF-8");
     Gbpb__Value *values = calloc(n + 1, sizeof *values);
     Gbpb__SessionStartInfo__HparamsEntry *entries = calloc(n + 1, sizeof *entries);
     Gbpb__SessionStartInfo__HparamsEntry **entry_ptrs = calloc(n + 1, sizeof *entry_ptrs);
@@ -96,10 +159,8 @@ gb_status gb_summary_hparams_start(gb_writer *w, const gb_hparam *hparams, size_
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!hparams[i].name || !*hparams[i].name) {
-            st = gb_fail(GB_EINVAL, "gb_summary_hparams_start: hyperparameter %zu has no name", i);
-            goto done;
-        }
+        st = check_hparam(hparams, i);
+        if (st != GB_OK) goto done;
         set_value(&values[i], &hparams[i]);
         gbpb__session_start_info__hparams_entry__init(&entries[i]);
         entries[i].key = (char *)hparams[i].name;
@@ -125,6 +186,8 @@ done:
 gb_status gb_summary_hparams_end(gb_writer *w, gb_hparams_status status)
 {
     if (!w) return gb_fail(GB_EINVAL, "gb_summary_hparams_end: writer is NULL");
+    if ((int)status < GB_HPARAMS_UNKNOWN || (int)status > GB_HPARAMS_RUNNING) /* the dashboard knows no other */
+        return gb_fail(GB_EINVAL, "gb_summary_hparams_end: unknown status %d (GB_HPARAMS_UNKNOWN..RUNNING)", (int)status);
     Gbpb__SessionEndInfo end = GBPB__SESSION_END_INFO__INIT;
     end.status = (Gbpb__SessionStatus)status;
     end.end_time_secs = now_secs();
@@ -139,7 +202,17 @@ gb_status gb_summary_hparams_config(gb_writer *w, const gb_hparam_info *infos, s
 {
     if (!w || (!infos && n) || (!metrics && n_metrics)) return gb_fail(GB_EINVAL, "gb_summary_hparams_config: NULL argument");
     size_t n_values = 0;
-    for (size_t i = 0; i < n; i++) n_values += infos[i].n_values;
+    for (size_t i = 0; i < n; i++) {
+        gb_status st = check_hparam_info(infos, i);
+        if (st != GB_OK) return st;
+        if (infos[i].n_values > SIZE_MAX / 2 - n_values) /* the sum sizes the arrays below */
+            return gb_fail(GB_EINVAL, "gb_summary_hparams_config: too many domain values");
+        n_values += infos[i].n_values;
+    }
+    for (size_t i = 0; i < n_metrics; i++) {
+        gb_status st = check_metric_info(metrics, i);
+        if (st != GB_OK) return st;
+    }
     Gbpb__HParamInfo *hinfos = calloc(n + 1, sizeof *hinfos);
     Gbpb__HParamInfo **hinfo_ptrs = calloc(n + 1, sizeof *hinfo_ptrs);
     Gbpb__ListValue *lists = calloc(n + 1, sizeof *lists);
@@ -168,8 +241,9 @@ gb_status gb_summary_hparams_config(gb_writer *w, const gb_hparam_info *infos, s
             gbpb__list_value__init(&lists[i]);
             lists[i].values = &value_ptrs[next];
             for (size_t k = 0; k < in->n_values; k++, next++) {
-                gb_hparam v = {in->name, in->type, in->numbers ? in->numbers[k] : 0,
-                               in->strings ? in->strings[k] : NULL, in->numbers ? in->numbers[k] != 0 : 0};
+                int strings = in->type == GB_HPARAM_STRING;
+                gb_hparam v = {in->name, in->type, strings ? 0 : in->numbers[k], strings ? in->strings[k] : NULL,
+                               strings ? 0 : in->numbers[k] != 0};
                 set_value(&values[next], &v);
                 value_ptrs[next] = &values[next];
             }

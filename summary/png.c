@@ -100,6 +100,8 @@ gb_status gb_png_encode(const gb_image *img, uint8_t **png, size_t *len)
     *len = 0;
     if (!img || !img->pixels || img->width <= 0 || img->height <= 0 || img->channels < 1 || img->channels > 4)
         return gb_fail(GB_EINVAL, "png: need width, height > 0, 1..4 channels and pixels");
+    if (img->format != GB_PIXELS_U8 && img->format != GB_PIXELS_F32) /* else read as floats past the buffer */
+        return gb_fail(GB_EINVAL, "png: unknown pixel format %d (GB_PIXELS_U8 or GB_PIXELS_F32)", (int)img->format);
     if ((uint64_t)img->width * (uint64_t)img->height * (uint64_t)img->channels > (1ULL << 31))
         return gb_fail(GB_EINVAL, "png: a %dx%dx%d image is too large", img->width, img->height, img->channels);
     static const uint8_t color_type[5] = {0, 0, 4, 2, 6};

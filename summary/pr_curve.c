@@ -23,10 +23,14 @@ gb_status gb_summary_pr_curve(gb_writer *w, const char *tag, int64_t step, const
         st = gb_fail(GB_ENOMEM, "pr curve %s: out of memory", tag);
         goto done;
     }
-    /* bucket i holds the predictions in [i / (k - 1), (i + 1) / (k - 1)); outside [0, 1]: none */
+    /* Bucket floor(p * (k - 1)), computed as TensorBoard's NumPy code computes it: in float32, so
+     * that a prediction rounding onto an edge (0.7f * 10 is 7.0f, though 6.99999988 in double)
+     * lands in the same bucket. Buckets outside 0..k-1 (predictions outside [0, 1], NaN) count
+     * nowhere, as in its histogram over that range. */
+    const float scale = (float)(k - 1);
     for (size_t i = 0; i < n; i++) {
-        double b = floor((double)predictions[i] * (k - 1));
-        if (!(b >= 0 && b <= k - 1)) continue;
+        float b = floorf(predictions[i] * scale);
+        if (!(b >= 0 && b <= scale)) continue;
         if (labels[i])
             tp[(int)b] += 1;
         else

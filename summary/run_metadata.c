@@ -12,6 +12,17 @@ gb_status gb_writer_add_run_metadata(gb_writer *w, const char *tag, int64_t step
                                      const gb_node_exec *nodes, size_t n)
 {
     if (!w || !tag || !*tag || (!nodes && n)) return gb_fail(GB_EINVAL, "gb_writer_add_run_metadata: bad argument");
+    /* strings in protobufs that TensorBoard parses: UTF-8, and each node named as in the graph */
+    if (!gb_utf8_valid(tag, strlen(tag)) || (device && !gb_utf8_valid(device, strlen(device))))
+        return gb_fail(GB_EINVAL, "gb_writer_add_run_metadata: the tag or device is not valid UTF-8");
+    for (size_t i = 0; i < n; i++) {
+        const gb_node_exec *e = &nodes[i];
+        if (!e->node_name || !*e->node_name || !gb_utf8_valid(e->node_name, strlen(e->node_name)))
+            return gb_fail(GB_EINVAL, "gb_writer_add_run_metadata %s: node %zu needs a non-empty UTF-8 node_name", tag, i);
+        if (e->output_dtype > 0 && (e->output_rank < -1 || (e->output_rank > 0 && !e->output_dims)))
+            return gb_fail(GB_EINVAL, "gb_writer_add_run_metadata %s: node %s: output rank %d with dims %s", tag,
+                           e->node_name, e->output_rank, e->output_dims ? "given" : "NULL");
+    }
     /* every message lives in these arrays: nothing to free one by one */
     Gbpb__NodeExecStats *stats = calloc(n + 1, sizeof *stats);
     Gbpb__NodeExecStats **stat_ptrs = calloc(n + 1, sizeof *stat_ptrs);

@@ -21,6 +21,12 @@ static const uint8_t scalar_metadata[] = {
     METADATA_PLUGIN_DATA << 3 | PB_LEN, 9, PLUGIN_DATA_NAME << 3 | PB_LEN, 7,
     's', 'c', 'a', 'l', 'a', 'r', 's', METADATA_DATA_CLASS << 3 | PB_VARINT, DATA_CLASS_SCALAR};
 
+const uint8_t *gb_scalar_metadata(size_t *len)
+{
+    *len = sizeof scalar_metadata;
+    return scalar_metadata;
+}
+
 static size_t value_size(const gb_scalar_item *item)
 {
     size_t n = pb_len_field_size(item->tag_len) + pb_len_field_size(TENSOR_BYTES);

@@ -1,5 +1,7 @@
 #include "gradboard/tfrecord.h"
+#include "internal/bytes.h"
 #include "internal/error.h"
+#include "internal/record_writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,35 @@ struct gb_record_writer {
     uint64_t file_bytes;  /* what the file holds: everything flushed so far */
     int torn;             /* the file ends in part of a record that could not be cut off */
 };
+
+/* Records appended after a torn last record (a crash mid-write) would be unreachable: readers
+ * stop at the torn one. So an append first reads the file through and cuts a torn tail off; it
+ * refuses a file that is corrupt or no TFRecord at all rather than cut away what it cannot read. */
+static gb_status cut_torn_tail(gb_record_writer *w, uint64_t size)
+{
+    gb_record_reader *r;
+    gb_status st = gb_record_reader_open(&r, w->path);
+    if (st != GB_OK) return gb_fail_context(st, "%s: cannot read the file to append to it", w->path);
+    const uint8_t *data;
+    size_t len;
+    while ((st = gb_record_reader_next(r, &data, &len)) == GB_OK) continue;
+    uint64_t end = gb_record_reader_offset(r);
+    gb_record_reader_close(r);
+    if (st == GB_END) return GB_OK;
+    if (st == GB_ECORRUPT)
+        return gb_fail_context(GB_ECORRUPT, end == 0 ? "%s is corrupt or not a TFRecord file; not appending to it"
+                                                     : "%s: not appending after a corrupt record",
+                               w->path);
+    if (st != GB_ETRUNCATED) return st;
+    if (end == 0 && size < GB_RECORD_HEADER_BYTES) /* too short to tell a torn header from other data */
+        return gb_fail(GB_ECORRUPT, "%s is not a TFRecord file (%llu bytes, shorter than a record header); not appending to it",
+                       w->path, (unsigned long long)size);
+    if (ftruncate(w->fd, (off_t)end) != 0)
+        return gb_fail_errno(GB_EIO, errno, "%s: cannot cut off the torn record at byte offset %llu", w->path,
+                             (unsigned long long)end);
+    w->file_bytes = end;
+    return GB_OK;
+}
 
 gb_status gb_record_writer_open(gb_record_writer **out, const char *path, gb_record_open_mode mode)
 {
@@ -50,6 +81,14 @@ gb_status gb_record_writer_open(gb_record_writer **out, const char *path, gb_rec
     }
     struct stat st;
     if (fstat(w->fd, &st) == 0) w->file_bytes = (uint64_t)st.st_size;
+    if (mode == GB_RECORD_APPEND && w->file_bytes > 0) {
+        gb_status cut = cut_torn_tail(w, w->file_bytes);
+        if (cut != GB_OK) {
+            close(w->fd);
+            free(w->path), free(w->buf), free(w);
+            return cut;
+        }
+    }
     *out = w;
     return GB_OK;
 }
@@ -148,3 +187,17 @@ gb_status gb_record_writer_close(gb_record_writer *w)
     free(w);
     return st;
 }
+
+gb_status gb_record_writer_each_pending(gb_record_writer *w, gb_status (*fn)(void *ctx, const uint8_t *data, size_t len),
+                                        void *ctx)
+{
+    for (size_t at = 0; at < w->used;) {
+        size_t len = (size_t)gb_load_le64(w->buf + at);
+        gb_status st = fn(ctx, w->buf + at + GB_RECORD_HEADER_BYTES, len);
+        if (st != GB_OK) return st;
+        at += len + GB_RECORD_OVERHEAD;
+    }
+    return GB_OK;
+}
+
+void gb_record_writer_drop_pending(gb_record_writer *w) { w->used = 0; }

@@ -26,8 +26,9 @@ typedef struct events_table events_table;
 events_table *events_table_new(void);
 /* Counts every value of ev. Returns 0, or -1 when out of memory. */
 int events_table_add(events_table *t, const gb_event *ev);
-/* Prints the table; tag names come from the reader that produced the events. */
-void events_table_print(const events_table *t, const gb_event_reader *r, FILE *out);
+/* Prints the table, or only the row of tag when it is not NULL (nothing when the run lacks it);
+ * tag names come from the reader that produced the events. Returns the number of rows printed. */
+size_t events_table_print(const events_table *t, const gb_event_reader *r, const char *tag, FILE *out);
 size_t events_table_event_count(const events_table *t);
 void events_table_free(events_table *t);
 

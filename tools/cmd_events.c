@@ -37,7 +37,7 @@ static void events_usage(FILE *out)
             "  --csv        the scalar series of --tag as CSV: wall_time,step,value\n"
             "  --check      verify every record's checksums and framing; names the file and byte\n"
             "               offset of the first bad record of each file\n"
-            "  --tag TAG    only this tag\n"
+            "  --tag TAG    only this tag (listing, --json, --csv); a tag no run has is an error\n"
             "  --run RUN    only this run (its name as the listing shows it)\n"
             "  -h, --help   this help\n"
             "\n"
@@ -83,6 +83,8 @@ static int parse_args(int argc, char **argv, events_args *args)
     if (!args->path) return usage_error("%s", "missing PATH");
     if (modes > 1) return usage_error("%s", "--json, --csv and --check exclude each other");
     if (args->mode == MODE_CSV && !args->tag) return usage_error("%s", "--csv needs --tag TAG");
+    if (args->mode == MODE_CHECK && args->tag) /* it checks whole files: a tag would be ignored */
+        return usage_error("%s", "--check verifies whole files and takes no --tag");
     return -1;
 }
 
@@ -205,7 +207,16 @@ static int table_add(void *ctx, const run_ref *run, const gb_event *ev)
     return events_table_add(ctx, ev);
 }
 
-static int list_run(const run_ref *run)
+static int run_has_tag(const gb_event_reader *r, const char *tag)
+{
+    for (size_t i = 0; i < gb_event_reader_tag_count(r); i++)
+        if (!strcmp(gb_event_reader_tag(r, i), tag)) return 1;
+    return 0;
+}
+
+/* Prints the run's table (with --tag: only that row, and nothing for a run without the tag).
+ * *listed counts the runs printed, which also decides the blank line between them. */
+static int list_run(const run_ref *run, const char *tag, size_t *listed)
 {
     events_table *table = events_table_new();
     if (!table) {
@@ -214,13 +225,14 @@ static int list_run(const run_ref *run)
     }
     gb_event_reader *r = NULL;
     int result = read_run(run, &r, table_add, table);
-    if (r) {
+    if (r && (!tag || run_has_tag(r, tag))) {
+        if ((*listed)++) putchar('\n');
         size_t files = gb_event_reader_file_count(r);
         printf("run %s  (%zu event file%s, %zu events)\n", run->name, files, files == 1 ? "" : "s",
                events_table_event_count(table));
-        events_table_print(table, r, stdout);
-        gb_event_reader_close(r);
+        events_table_print(table, r, tag, stdout);
     }
+    gb_event_reader_close(r);
     events_table_free(table);
     return result;
 }
@@ -249,9 +261,15 @@ static void json_step_time(const gb_event *ev)
     json_number(stdout, gb_event_wall_time(ev));
 }
 
+typedef struct json_filter {
+    const char *tag;   /* NULL: every value and session log */
+    uint64_t matched;  /* values written that have that tag */
+} json_filter;
+
 static int json_event(void *ctx, const run_ref *run, const gb_event *ev)
 {
-    const char *tag_filter = ctx;
+    json_filter *filter = ctx;
+    const char *tag_filter = filter->tag;
     gb_event_type type = gb_event_type_of(ev);
     if (type == GB_EVENT_SESSION_LOG && !tag_filter) {
         json_head(run);
@@ -263,6 +281,7 @@ static int json_event(void *ctx, const run_ref *run, const gb_event *ev)
     for (size_t i = 0; i < gb_event_value_count(ev); i++) {
         const char *tag = gb_event_value_tag(ev, i);
         if (tag_filter && strcmp(tag, tag_filter) != 0) continue;
+        filter->matched++;
         json_head(run);
         fputs(",\"tag\":", stdout);
         json_string(stdout, tag, strlen(tag));
@@ -442,6 +461,14 @@ static int check_runs(const run_ref *runs, size_t run_count)
     return result;
 }
 
+/* A --tag that no run has is a data error, as the help says; nothing else was printed for it. */
+static int no_such_tag(const events_args *args)
+{
+    fprintf(stderr, "gradboard events: no tag '%s' in %s%s%s\n", args->tag, args->path, args->run ? ", run " : "",
+            args->run ? args->run : "");
+    return EXIT_DATA_ERROR;
+}
+
 int cmd_events(int argc, char **argv)
 {
     events_args args;
@@ -455,16 +482,20 @@ int cmd_events(int argc, char **argv)
     if (result != EXIT_OK) return result;
 
     switch (args.mode) {
-    case MODE_LIST:
-        for (size_t i = 0; i < run_count; i++) {
-            if (i) putchar('\n');
-            if (list_run(&runs[i]) != EXIT_OK) result = EXIT_DATA_ERROR;
-        }
-        break;
-    case MODE_JSON:
+    case MODE_LIST: {
+        size_t listed = 0;
         for (size_t i = 0; i < run_count; i++)
-            if (read_run(&runs[i], NULL, json_event, (void *)args.tag) != EXIT_OK) result = EXIT_DATA_ERROR;
+            if (list_run(&runs[i], args.tag, &listed) != EXIT_OK) result = EXIT_DATA_ERROR;
+        if (args.tag && listed == 0) result = no_such_tag(&args);
         break;
+    }
+    case MODE_JSON: {
+        json_filter filter = {args.tag, 0};
+        for (size_t i = 0; i < run_count; i++)
+            if (read_run(&runs[i], NULL, json_event, &filter) != EXIT_OK) result = EXIT_DATA_ERROR;
+        if (args.tag && filter.matched == 0) result = no_such_tag(&args);
+        break;
+    }
     case MODE_CSV:
         result = export_csv(&args, runs, run_count);
         break;

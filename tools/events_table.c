@@ -78,29 +78,26 @@ static int max_int(int a, int b)
     return a > b ? a : b;
 }
 
-void events_table_print(const events_table *t, const gb_event_reader *r, FILE *out)
+size_t events_table_print(const events_table *t, const gb_event_reader *r, const char *tag, FILE *out)
 {
-    int tag_width = 3, plugin_width = 6, rows = 0;
+    int tag_width = 3, plugin_width = 6;
+    size_t rows = 0;
     for (size_t i = 0; i < t->row_count; i++) {
-        if (t->rows[i].count == 0) continue;
+        if (t->rows[i].count == 0 || (tag && strcmp(gb_event_reader_tag(r, i), tag) != 0)) continue;
         rows++;
         tag_width = max_int(tag_width, (int)strlen(gb_event_reader_tag(r, i)));
         plugin_width = max_int(plugin_width, (int)strlen(t->rows[i].plugin));
     }
     if (rows == 0) {
-        fputs("  (no tagged values)\n", out);
-        return;
+        if (!tag) fputs("  (no tagged values)\n", out);
+        return 0;
     }
     fprintf(out, "  %-*s  %-*s  %-12s %8s %10s %10s  %s\n", tag_width, "tag", plugin_width, "plugin",
             "kind", "count", "first", "last", "last value");
     for (size_t i = 0; i < t->row_count; i++) {
         const tag_row *row = &t->rows[i];
-        if (row->count == 0) continue;
-        if (rows == 0) {
-        fputs("  (no tagged values)\n", out);
-        return;
-    }
-    fprintf(out, "  %-*s  %-*s  %-12s %8llu %10lld %10lld  ", tag_width, gb_event_reader_tag(r, i),
+        if (row->count == 0 || (tag && strcmp(gb_event_reader_tag(r, i), tag) != 0)) continue;
+        fprintf(out, "  %-*s  %-*s  %-12s %8llu %10lld %10lld  ", tag_width, gb_event_reader_tag(r, i),
                 plugin_width, row->plugin[0] ? row->plugin : "-", gb_value_kind_name(row->kind),
                 (unsigned long long)row->count, (long long)row->first_step, (long long)row->last_step);
         if (row->has_value) {
@@ -112,4 +109,5 @@ void events_table_print(const events_table *t, const gb_event_reader *r, FILE *o
         }
         fputc('\n', out);
     }
+    return rows;
 }

@@ -13,6 +13,9 @@ typedef struct gb_scalar_item {
     int with_metadata;  /* first value of this tag in the file: add plugin "scalars" metadata */
 } gb_scalar_item;
 
+/* The serialized SummaryMetadata that a scalar's first value carries (static storage). */
+const uint8_t *gb_scalar_metadata(size_t *len);
+
 /* Bytes of Event{wall_time, step, summary{value: one per item}}. */
 size_t gb_scalar_event_size(double wall_time, int64_t step, const gb_scalar_item *items, size_t n);
 

@@ -17,9 +17,12 @@ def expected_pr(labels, predictions, k):
     """The PR curve computed independently of both writers: counts at or above each threshold."""
     thresholds = [i / (k - 1) for i in range(k)]
     rows = {"tp": [], "fp": [], "tn": [], "fn": [], "precision": [], "recall": []}
+    # a prediction's bucket is floor(p * (k - 1)) computed in float32, as TensorBoard's NumPy code
+    # computes it (0.9f * 10 is 9.0 in float32, 8.99999976 in double)
+    buckets = [math.floor(np.float32(p) * np.float32(k - 1)) for p in predictions]
     for t in thresholds:
-        # a prediction counts at threshold i when its bucket floor(p * (k - 1)) >= i
-        above = [math.floor(p * (k - 1)) >= round(t * (k - 1)) for p in predictions]
+        # a prediction counts at threshold i when its bucket >= i
+        above = [b >= round(t * (k - 1)) for b in buckets]
         tp = sum(1 for a, l in zip(above, labels) if a and l)
         fp = sum(1 for a, l in zip(above, labels) if a and not l)
         fn = sum(labels) - tp

@@ -403,3 +403,34 @@ Test(event_reader, only_a_missing_path_is_not_found)
     cr_assert_eq(gb_event_reader_open(&r, loop_a), GB_EIO, "a symlink loop exists but cannot be read: %s", gb_errmsg());
     cr_assert(strstr(gb_errmsg(), "loop_a"), "%s", gb_errmsg());
 }
+
+Test(event_reader, an_empty_text_reads_back_as_an_empty_string)
+{
+    gb_writer *w;
+    cr_assert_eq(gb_writer_open(&w, test_dir, NULL), GB_OK);
+    cr_assert_eq(gb_summary_text(w, "empty", 0, ""), GB_OK);
+    cr_assert_eq(gb_summary_text(w, "full", 0, "hi"), GB_OK);
+    cr_assert_eq(gb_summary_scalar(w, "x", 0, 1), GB_OK);
+    cr_assert_eq(gb_writer_close(w), GB_OK);
+    gb_event_reader *r;
+    cr_assert_eq(gb_event_reader_open(&r, test_dir), GB_OK);
+    const gb_event *ev;
+    const char *want[] = {"", "hi", NULL};
+    int values = 0;
+    while (gb_event_reader_next(r, &ev) == GB_OK) {
+        if (gb_event_value_count(ev) == 0) continue;
+        size_t len = 99;
+        const char *s = gb_event_value_string(ev, 0, &len);
+        if (!want[values]) {
+            cr_assert_null(s, "a scalar holds no string");
+            cr_assert_eq(len, 99, "len changed for no string");
+        } else {
+            cr_assert_not_null(s, "value %d (\"%s\") read back as no string", values, want[values]);
+            cr_assert_eq(len, strlen(want[values]));
+            cr_assert_eq(memcmp(s, want[values], len), 0);
+        }
+        values++;
+    }
+    cr_assert_eq(values, 3);
+    gb_event_reader_close(r);
+}

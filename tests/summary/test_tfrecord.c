@@ -256,6 +256,77 @@ Test(tfrecord, exclusive_mode_refuses_an_existing_file_and_append_mode_adds)
     free(path);
 }
 
+/* Appends one record of 20 bytes (the third of write_records(path, 2, 10)'s pattern). */
+static gb_status append_third(const char *path)
+{
+    gb_record_writer *w;
+    gb_status st = gb_record_writer_open(&w, path, GB_RECORD_APPEND);
+    if (st != GB_OK) return st;
+    uint8_t more[20];
+    for (int k = 0; k < 20; k++) more[k] = (uint8_t)(2 * 31 + k);
+    cr_assert_eq(gb_record_writer_append(w, more, 20), GB_OK);
+    cr_assert_eq(gb_record_writer_close(w), GB_OK, "%s", gb_errmsg());
+    return GB_OK;
+}
+
+Test(tfrecord, append_cuts_a_torn_tail_and_refuses_a_file_it_cannot_read)
+{
+    char *path = path_in("torn.tfrecord");
+    size_t good;
+    /* the records are 16 and 26 bytes; cut inside record 1's data, then inside its header */
+    const size_t cuts[] = {42 - 5, 16 + 7, 16 + 12};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_records(path, 2, 10);
+        cr_assert_eq(truncate(path, (off_t)cuts[i]), 0);
+        cr_assert_eq(append_third(path), GB_OK, "cut at %zu: %s", cuts[i], gb_errmsg());
+        size_t len;
+        free(test_read_file(path, &len));
+        cr_assert_eq(len, 16 + 36, "cut at %zu: the torn bytes stayed (%zu bytes)", cuts[i], len);
+        gb_record_reader *r;
+        cr_assert_eq(gb_record_reader_open(&r, path), GB_OK);
+        const uint8_t *data;
+        size_t n;
+        cr_assert_eq(gb_record_reader_next(r, &data, &n), GB_OK);
+        cr_assert_eq(n, 0);
+        cr_assert_eq(gb_record_reader_next(r, &data, &n), GB_OK, "cut at %zu: %s", cuts[i], gb_errmsg());
+        cr_assert_eq(n, 20, "the appended record follows the last whole one");
+        cr_assert_eq(gb_record_reader_next(r, &data, &n), GB_END);
+        gb_record_reader_close(r);
+    }
+    /* a record torn inside the file's very first record: cut back to empty */
+    write_records(path, 2, 10);
+    cr_assert_eq(truncate(path, 14), 0);
+    cr_assert_eq(append_third(path), GB_OK, "%s", gb_errmsg());
+
+    /* what cannot be read is refused and left exactly as it was */
+    const struct {
+        const char *what, *bytes;
+        size_t len;
+    } refused[] = {{"a text file", "hello world, this is not a TFRecord file", 40}, {"5 bytes", "hello", 5}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        cr_assert_eq(test_write_file(path, refused[i].bytes, refused[i].len), 0);
+        gb_record_writer *w = (gb_record_writer *)1;
+        cr_assert_eq(gb_record_writer_open(&w, path, GB_RECORD_APPEND), GB_ECORRUPT, "%s", refused[i].what);
+        cr_assert_null(w);
+        cr_assert(strstr(gb_errmsg(), "not a TFRecord file") && strstr(gb_errmsg(), path), "%s: %s", refused[i].what,
+                  gb_errmsg());
+        size_t len;
+        uint8_t *after = test_read_file(path, &len);
+        cr_assert(len == refused[i].len && !memcmp(after, refused[i].bytes, len), "%s was changed", refused[i].what);
+        free(after);
+    }
+    write_records(path, 3, 10);
+    size_t len;
+    uint8_t *bytes = test_read_file(path, &len);
+    bytes[16 + 14] ^= 1; /* record 1's data */
+    cr_assert_eq(test_write_file(path, bytes, len), 0);
+    cr_assert_eq(append_third(path), GB_ECORRUPT);
+    cr_assert(strstr(gb_errmsg(), "corrupt record at byte offset 16"), "%s", gb_errmsg());
+    uint8_t *after = test_read_file(path, &good);
+    cr_assert(good == len && !memcmp(after, bytes, len), "a corrupt file was changed");
+    free(after), free(bytes), free(path);
+}
+
 Test(tfrecord, an_unwritable_place_fails_at_open_naming_the_path)
 {
     char *path = path_in("no/such/dir/x.tfrecord");

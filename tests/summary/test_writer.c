@@ -236,6 +236,9 @@ Test(writer, a_clock_giving_nan_is_refused)
     gb_writer *w;
     cr_assert_eq(gb_writer_open(&w, test_dir, &opts), GB_EINVAL);
     cr_assert(strstr(gb_errmsg(), "finite"), "%s", gb_errmsg());
+    /* before the file exists the message names the log directory */
+    cr_assert(strstr(gb_errmsg(), test_dir), "%s", gb_errmsg());
+    cr_assert_null(strstr(gb_errmsg(), "(null)"), "%s", gb_errmsg());
 }
 
 typedef struct thread_job {
@@ -297,4 +300,142 @@ Test(writer, non_finite_flush_secs_are_refused)
     cr_assert_eq(gb_writer_open(&w, test_dir, &opts), GB_EINVAL);
     opts.flush_secs = NAN;
     cr_assert_eq(gb_writer_open(&w, test_dir, &opts), GB_EINVAL);
+}
+
+Test(writer, malformed_event_and_summary_bytes_are_refused_and_nothing_written)
+{
+    gb_writer *w = open_writer(test_dir, 10);
+    cr_assert_eq(gb_summary_scalar(w, "before", 0, 1), GB_OK);
+    cr_assert_eq(gb_writer_add_event_bytes(w, "\xff\xff\xff\xff", 4), GB_ECORRUPT);
+    cr_assert(strstr(gb_errmsg(), "do not parse as an Event") && strstr(gb_errmsg(), "nothing written"), "%s",
+              gb_errmsg());
+    cr_assert_eq(gb_writer_add_summary_bytes(w, 1, "\xff\xff\xff\xff", 4), GB_ECORRUPT);
+    cr_assert(strstr(gb_errmsg(), "Summary"), "%s", gb_errmsg());
+    /* Event{wall_time: NaN} */
+    const uint8_t nan_event[9] = {0x09, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f};
+    cr_assert_eq(gb_writer_add_event_bytes(w, nan_event, sizeof nan_event), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "wall_time"), "%s", gb_errmsg());
+    /* Summary{value{tag: "\xff", simple_value: 1}} */
+    const uint8_t bad_tag[10] = {0x0a, 0x08, 0x0a, 0x01, 0xff, 0x15, 0, 0, 0x80, 0x3f};
+    cr_assert_eq(gb_writer_add_summary_bytes(w, 2, bad_tag, sizeof bad_tag), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "Value.tag is not valid UTF-8"), "%s", gb_errmsg());
+    /* the same Summary inside an Event, and a plugin name deeper down:
+     * Event{summary{value{tag: "t", metadata{plugin_data{plugin_name: "\xff"}}}}} */
+    uint8_t event[2 + sizeof bad_tag] = {0x2a, sizeof bad_tag};
+    memcpy(event + 2, bad_tag, sizeof bad_tag);
+    cr_assert_eq(gb_writer_add_event_bytes(w, event, sizeof event), GB_EINVAL);
+    const uint8_t bad_plugin[] = {0x2a, 0x0c, 0x0a, 0x0a, 0x0a, 0x01, 't', 0x4a, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0xff};
+    cr_assert_eq(gb_writer_add_event_bytes(w, bad_plugin, sizeof bad_plugin), GB_EINVAL);
+    cr_assert(strstr(gb_errmsg(), "PluginData.plugin_name"), "%s", gb_errmsg());
+    /* a wire type Event does not declare for its field: step (2) as fixed64 */
+    const uint8_t bad_wire[9] = {0x11, 1, 0, 0, 0, 0, 0, 0, 0};
+    cr_assert_eq(gb_writer_add_event_bytes(w, bad_wire, sizeof bad_wire), GB_ECORRUPT);
+
+    /* what is well formed still goes in: the same event with a good tag, an empty one, an empty summary */
+    uint8_t good[sizeof event];
+    memcpy(good, event, sizeof event);
+    good[6] = 'x';
+    cr_assert_eq(gb_writer_add_event_bytes(w, good, sizeof good), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_writer_add_event_bytes(w, NULL, 0), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_writer_add_summary_bytes(w, 3, good + 2, sizeof bad_tag), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_summary_scalar(w, "after", 5, 2), GB_OK);
+    char *path = strdup(gb_writer_path(w));
+    cr_assert_eq(gb_writer_close(w), GB_OK);
+
+    decoded_events d = decode_event_file(path);
+    cr_assert_eq(d.count, 6, "version, before, 3 good byte events, after");
+    cr_assert_str_eq(d.events[2]->summary->value[0]->tag, "x");
+    cr_assert_eq(d.events[3]->what_case, GBPB__EVENT__WHAT__NOT_SET);
+    cr_assert_eq(d.events[4]->step, 3);
+    cr_assert_str_eq(d.events[5]->summary->value[0]->tag, "after");
+    decoded_events_free(&d);
+    free(path);
+}
+
+/* The steps of the scalar events of path, and whether each value carries plugin metadata. */
+static size_t scalar_steps(const char *path, int64_t *steps, int *metadata, size_t cap)
+{
+    decoded_events d = decode_event_file(path);
+    cr_assert_str_eq(d.events[0]->file_version, "brain.Event:2", "%s does not start with the file version", path);
+    size_t n = 0;
+    for (size_t i = 1; i < d.count && n < cap; i++, n++) {
+        steps[n] = d.events[i]->step;
+        metadata[n] = d.events[i]->summary->value[0]->metadata != NULL;
+    }
+    decoded_events_free(&d);
+    return n;
+}
+
+Test(writer, a_deleted_log_directory_is_recreated_and_the_buffered_events_kept)
+{
+    char logdir[600];
+    snprintf(logdir, sizeof logdir, "%s/run", test_dir);
+    gb_writer *w = open_writer(logdir, 1e6); /* flushed by the test only */
+    for (int step = 0; step < 5; step++) cr_assert_eq(gb_summary_scalar(w, "loss", step, step), GB_OK);
+    cr_assert_eq(gb_summary_text(w, "notes", 0, "first"), GB_OK);
+    cr_assert_eq(gb_writer_flush(w), GB_OK);
+    const char *first_path = gb_writer_path(w);
+    char *first_copy = strdup(first_path);
+
+    test_rmtree(logdir);
+    for (int step = 5; step < 8; step++) cr_assert_eq(gb_summary_scalar(w, "loss", step, step), GB_OK);
+    cr_assert_eq(gb_summary_text(w, "notes", 5, "second"), GB_OK);
+    /* a file where the directory was: the new file cannot be made, and nothing buffered is lost */
+    cr_assert_eq(test_write_file(logdir, "x", 1), 0);
+    cr_assert_eq(gb_writer_flush(w), GB_EIO);
+    cr_assert(strstr(gb_errmsg(), "was deleted") && strstr(gb_errmsg(), logdir), "%s", gb_errmsg());
+    cr_assert_eq(unlink(logdir), 0);
+    cr_assert_eq(gb_summary_scalar(w, "loss", 8, 8), GB_OK);
+    cr_assert_eq(gb_writer_flush(w), GB_OK, "%s", gb_errmsg());
+
+    const char *second_path = gb_writer_path(w);
+    cr_assert_str_neq(second_path, first_copy, "the new file has a new name");
+    cr_assert_str_eq(first_path, first_copy, "an earlier gb_writer_path result stays valid");
+    cr_assert_eq(strncmp(second_path, logdir, strlen(logdir)), 0, "%s is not in %s", second_path, logdir);
+    cr_assert_eq(gb_summary_scalar(w, "loss", 9, 9), GB_OK);
+    char *second_copy = strdup(second_path);
+    cr_assert_eq(gb_writer_close(w), GB_OK, "%s", gb_errmsg());
+
+    /* the events buffered when the deletion was seen were encoded without metadata (the old file
+     * had it): the move gives each tag's first value in the new file its metadata again */
+    decoded_events d = decode_event_file(second_copy);
+    cr_assert_eq(d.count, 1 + 6, "the file version, loss 5..7, notes 5, loss 8..9");
+    cr_assert_str_eq(d.events[0]->file_version, "brain.Event:2");
+    const int64_t want_steps[] = {5, 6, 7, 5, 8, 9};
+    const char *want_tags[] = {"loss", "loss", "loss", "notes", "loss", "loss"};
+    for (size_t i = 0; i < 6; i++) {
+        const Gbpb__Summary__Value *v = d.events[i + 1]->summary->value[0];
+        cr_assert_eq(d.events[i + 1]->step, want_steps[i], "event %zu", i + 1);
+        cr_assert_str_eq(v->tag, want_tags[i]);
+        int first = i == 0 || i == 3;
+        cr_assert_eq(v->metadata != NULL, first, "event %zu (%s step %lld): metadata %s", i + 1, v->tag,
+                     (long long)want_steps[i], v->metadata ? "repeated" : "missing");
+        if (first) cr_assert_str_eq(v->metadata->plugin_data->plugin_name, i == 0 ? "scalars" : "text");
+    }
+    cr_assert_eq(d.events[1]->summary->value[0]->metadata->data_class, GBPB__DATA_CLASS__DATA_CLASS_SCALAR);
+    cr_assert_eq(d.events[4]->summary->value[0]->metadata->data_class, GBPB__DATA_CLASS__DATA_CLASS_TENSOR);
+    cr_assert_eq(d.events[2]->summary->value[0]->tensor->float_val[0], 6.0f);
+    decoded_events_free(&d);
+    free(first_copy);
+    free(second_copy);
+}
+
+Test(writer, a_replaced_event_file_is_noticed_too)
+{
+    gb_writer *w = open_writer(test_dir, 0); /* write-through: every call flushes */
+    char *first = strdup(gb_writer_path(w));
+    cr_assert_eq(unlink(first), 0);
+    cr_assert_eq(test_write_file(first, "someone else's", 14), 0);
+    cr_assert_eq(gb_summary_scalar(w, "loss", 0, 1), GB_OK, "%s", gb_errmsg());
+    cr_assert_str_neq(gb_writer_path(w), first);
+    char *second = strdup(gb_writer_path(w));
+    cr_assert_eq(gb_writer_close(w), GB_OK);
+    size_t len;
+    uint8_t *other = test_read_file(first, &len);
+    cr_assert(len == 14 && !memcmp(other, "someone else's", 14), "the other file was written to");
+    int64_t steps[4];
+    int metadata[4];
+    cr_assert_eq(scalar_steps(second, steps, metadata, 4), 1);
+    cr_assert_eq(metadata[0], 1);
+    free(other), free(first), free(second);
 }

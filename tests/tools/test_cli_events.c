@@ -269,3 +269,50 @@ Test(cli_events, lists_every_summary_kind)
     cr_assert(strstr(out, "\"kind\":\"histogram\"") && strstr(out, "\"kind\":\"graph\""), "%s", out);
     free(out);
 }
+
+Test(cli_events, tag_filters_every_mode_and_a_missing_tag_is_an_error)
+{
+    free(write_run("train", 3));
+    free(write_run("eval", 2));
+    char *out, *err;
+    cr_assert_eq(gradboard(&out, &err, "events %s --tag loss", test_dir), 0, "%s", err);
+    cr_assert(strstr(out, "run train") && strstr(out, "run eval"), "%s", out);
+    cr_assert(strstr(out, "  loss "), "%s", out);
+    cr_assert_null(strstr(out, "acc"), "the listing shows other tags:\n%s", out);
+    free(out), free(err);
+
+    cr_assert_eq(gradboard(&out, &err, "events %s --tag loss --run eval", test_dir), 0, "%s", err);
+    cr_assert(strstr(out, "run eval") && !strstr(out, "run train"), "%s", out);
+    free(out), free(err);
+
+    cr_assert_eq(gradboard(&out, &err, "events %s --tag nope", test_dir), 1);
+    cr_assert(strstr(err, "no tag 'nope'"), "%s", err);
+    cr_assert_str_eq(out, "");
+    free(out), free(err);
+
+    cr_assert_eq(gradboard(&out, &err, "events --json %s --tag nope", test_dir), 1);
+    cr_assert(strstr(err, "no tag 'nope'"), "%s", err);
+    cr_assert_str_eq(out, "");
+    free(out), free(err);
+
+    cr_assert_eq(gradboard(&out, NULL, "events --json %s --tag acc", test_dir), 0);
+    cr_assert_eq(count_lines(out), 5, "%s", out);
+    cr_assert_null(strstr(out, "\"loss\""), "%s", out);
+    free(out);
+
+    cr_assert_eq(gradboard(&out, &err, "events --check %s --tag loss", test_dir), 2);
+    cr_assert(strstr(err, "--check") && strstr(err, "--tag"), "%s", err);
+    free(out), free(err);
+}
+
+Test(cli_events, json_writes_an_empty_text_as_an_empty_string)
+{
+    gb_writer *w;
+    cr_assert_eq(gb_writer_open(&w, test_dir, NULL), GB_OK);
+    cr_assert_eq(gb_summary_text(w, "empty", 0, ""), GB_OK);
+    cr_assert_eq(gb_writer_close(w), GB_OK);
+    char *out;
+    cr_assert_eq(gradboard(&out, NULL, "events --json %s --tag empty", test_dir), 0);
+    cr_assert(strstr(out, "\"kind\":\"text\",\"value\":\"\"}"), "%s", out);
+    free(out);
+}

@@ -118,7 +118,8 @@ size_t gb_event_value_tag_index(const gb_event *ev, size_t i);
  * plugin "scalars"). GB_EINVAL when value i is not a scalar. */
 gb_status gb_event_value_scalar(const gb_event *ev, size_t i, double *out);
 
-/* The first string of a DT_STRING tensor (text summaries); NULL otherwise. Not NUL-terminated. */
+/* The first string of a DT_STRING tensor (text summaries), *len bytes, not NUL-terminated; an
+ * empty string is "" with *len 0. NULL when the value holds no string (*len untouched). */
 const char *gb_event_value_string(const gb_event *ev, size_t i, size_t *len);
 
 /* Checks that a serialized Event is well-formed at its top level without allocating: every field

@@ -37,14 +37,16 @@ gb_hparam gb_hparam_string(const char *name, const char *value);
 gb_hparam gb_hparam_bool(const char *name, int value);
 
 /* Starts the run's session with its hyperparameters (at step 0). group_name NULL groups runs by
- * equal hyperparameters (a hash of them). */
+ * equal hyperparameters (a hash of them). GB_EINVAL, nothing written, when a name is NULL, empty
+ * or repeated, a type is not one of gb_hparam_type, a string value is NULL, or a name, string
+ * value or group_name is not UTF-8 (TensorBoard would drop the whole session). */
 gb_status gb_summary_hparams_start(gb_writer *w, const gb_hparam *hparams, size_t n, const char *group_name);
 
 typedef enum gb_hparams_status {
     GB_HPARAMS_UNKNOWN = 0, GB_HPARAMS_SUCCESS = 1, GB_HPARAMS_FAILURE = 2, GB_HPARAMS_RUNNING = 3
 } gb_hparams_status;
 
-/* Ends the run's session with a status. */
+/* Ends the run's session with a status (GB_EINVAL for a value not in gb_hparams_status). */
 gb_status gb_summary_hparams_end(gb_writer *w, gb_hparams_status status);
 
 /* One hyperparameter of the experiment: for numbers an interval [min, max] (min == max: none);
@@ -66,7 +68,9 @@ typedef struct gb_metric_info {
     const char *display_name;
 } gb_metric_info;
 
-/* The experiment: which hyperparameters and metrics the dashboard's table shows. */
+/* The experiment: which hyperparameters and metrics the dashboard's table shows. Checked like
+ * gb_summary_hparams_start: names and metric tags non-empty, unique hyperparameter names, known
+ * types, every string UTF-8, and the numbers or strings array present for n_values > 0. */
 gb_status gb_summary_hparams_config(gb_writer *w, const gb_hparam_info *infos, size_t n, const gb_metric_info *metrics,
                                     size_t n_metrics);
 

@@ -28,7 +28,10 @@ enum { GB_HISTOGRAM_DEFAULT_BUCKETS = 30 };
  * (the last one closed); all values equal: every edge at that value, all counted in the last;
  * no finite value: all-zero rows. NaN and infinities are left out (TensorBoard cannot draw
  * them). Writes buckets rows of (left, right, count) into out (3 * buckets doubles); returns
- * the number of values counted (SIZE_MAX when memory for more than 30 buckets runs out). */
+ * the number of values counted. Returns SIZE_MAX, gb_errmsg() saying why, when buckets < 1
+ * (unlike the summary calls, 0 is not a default here: out was sized for it), out is NULL,
+ * values is NULL with n > 0 (nothing is written then), or memory for more than 30 buckets runs
+ * out. */
 size_t gb_histogram_buckets(const double *values, size_t n, int buckets, double *out);
 size_t gb_histogram_buckets_f32(const float *values, size_t n, int buckets, double *out);
 
@@ -52,7 +55,8 @@ typedef struct gb_image {
     const void *pixels;      /* row-major, channels interleaved: height * width * channels values */
 } gb_image;
 
-/* Encodes image as PNG (8 bits per channel). Returns a new buffer in *png (free with free()). */
+/* Encodes image as PNG (8 bits per channel). Returns a new buffer in *png (free with free()).
+ * GB_EINVAL for a size <= 0, channels outside 1..4, NULL pixels or a format not in gb_pixel_format. */
 gb_status gb_png_encode(const gb_image *image, uint8_t **png, size_t *len);
 
 /* Logs n images of one size at step (plugin "images"); the dashboard shows each sample. */
@@ -109,7 +113,9 @@ gb_status gb_summary_custom_scalars(gb_writer *w, size_t n, const gb_custom_cate
 
 /* ---- audio ---- */
 
-/* Logs frames x channels interleaved samples in [-1, 1] (clamped) as a 16-bit PCM WAV. */
+/* Logs frames x channels interleaved samples in [-1, 1] (clamped) as a 16-bit PCM WAV.
+ * GB_EINVAL unless 1 <= channels <= 64, sample_rate > 0, the samples fit a WAV file (4 GiB) and
+ * the byte rate sample_rate * channels * 2 is below 2^31. */
 gb_status gb_summary_audio(gb_writer *w, const char *tag, int64_t step, const float *samples, size_t frames,
                            int channels, int sample_rate);
 

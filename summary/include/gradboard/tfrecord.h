@@ -50,11 +50,17 @@ typedef struct gb_record_writer gb_record_writer;
 typedef enum gb_record_open_mode {
     GB_RECORD_TRUNCATE = 0,  /* create, or empty an existing file */
     GB_RECORD_EXCLUSIVE = 1, /* create; GB_EIO with errno EEXIST if the file exists */
-    GB_RECORD_APPEND = 2     /* create, or add after the existing records */
+    GB_RECORD_APPEND = 2     /* create, or add after the existing records (see below) */
 } gb_record_open_mode;
 
 /* Opens path for writing records through an in-memory buffer of 256 KiB (grown for larger
- * records). Returns new (free with gb_record_writer_close). The file is created with mode 0644. */
+ * records). Returns new (free with gb_record_writer_close). The file is created with mode 0644.
+ * GB_RECORD_APPEND reads an existing file through first (checking every checksum), because
+ * records added after a torn one would be unreachable: a file that ends inside a record (a
+ * crash mid-write) is cut back to the end of its last whole record; a corrupt record, or a file
+ * that is not a TFRecord file at all (including one shorter than a record header), is refused
+ * with GB_ECORRUPT naming the byte offset, and the file is left as it was. Only one writer may
+ * append to a file at a time. */
 gb_status gb_record_writer_open(gb_record_writer **out, const char *path, gb_record_open_mode mode);
 
 /* Copies one record into the buffer, flushing first if the buffer is full. */

@@ -25,6 +25,13 @@
  * flush itself and fail. A background fsync failure is reported by the next flush or close.
  * Exception: with flush_secs <= 0 (write-through) a call reports its own write's failure, but its
  * event stays buffered and goes out with the next successful flush; do not log it again.
+ *
+ * A deleted file: every flush first checks that the path still names the writer's file. When
+ * the file (or its whole log directory) was deleted or replaced, usually to clear a run while
+ * training goes on, the writer does what TensorFlow's does: it recreates the log directory and
+ * continues in a new event file (new name, see gb_writer_path) that receives every event not yet
+ * flushed; what was flushed before the deletion is gone with the old file. If the new file
+ * cannot be created, the flush fails with the reason and the events stay buffered.
  */
 #ifndef GRADBOARD_WRITER_H
 #define GRADBOARD_WRITER_H
@@ -72,10 +79,14 @@ gb_status gb_summary_scalars(gb_writer *w, int64_t step, size_t n, const char *c
                              const double values[]);
 
 /* Logs a serialized Summary message (borrowed; copied) in one event at step. The caller owns the
- * plugin-metadata convention for its tags. */
+ * plugin-metadata convention for its tags. The bytes are parsed first, since one bad record
+ * makes TensorBoard drop the rest of the file: GB_ECORRUPT when they are not a Summary,
+ * GB_EINVAL when a string in it (a tag, a plugin name) is not UTF-8; nothing is written then. */
 gb_status gb_writer_add_summary_bytes(gb_writer *w, int64_t step, const void *summary, size_t len);
 
-/* Appends a serialized Event message (borrowed; copied) as it is, wall time included. */
+/* Appends a serialized Event message (borrowed; copied) as it is, wall time included. Checked
+ * like gb_writer_add_summary_bytes: GB_ECORRUPT when the bytes are not an Event, GB_EINVAL when
+ * its wall time is not finite or a string in it is not UTF-8; nothing is written then. */
 gb_status gb_writer_add_event_bytes(gb_writer *w, const void *event, size_t len);
 
 /* Writes SessionLog START at step. Call it whenever training starts: at step 0 for a new run, and
@@ -87,7 +98,8 @@ gb_status gb_writer_session_start(gb_writer *w, int64_t step);
 /* Writes everything buffered to the file (and fsyncs when asked to in the options). */
 gb_status gb_writer_flush(gb_writer *w);
 
-/* The event file's path. Valid until gb_writer_close. */
+/* The event file's path: after a deletion (see above), the new file's. Every path returned
+ * stays valid until gb_writer_close. */
 const char *gb_writer_path(const gb_writer *w);
 
 /* 1 when s[0..len) is well-formed UTF-8, as protobuf strings (tags) must be; TensorBoard's
