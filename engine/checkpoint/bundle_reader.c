@@ -1,5 +1,7 @@
 /* Reads a checkpoint bundle: the whole index parsed and checked at open, tensors read on demand
- * with their size and CRC checked. */
+ * with their size and CRC checked. A partitioned variable's entry lists its slices; each slice is
+ * an entry of its own (keyed as TensorFlow's checkpoint::EncodeTensorNameSlice keys it) with its
+ * own data and CRC, and a read assembles the whole tensor from them, as TensorFlow's does. */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -15,6 +17,15 @@
 #include "internal/sstable.h"
 #include "tensor_bundle.pb-c.h"
 
+/* One stored slice of a partitioned tensor: a box of the whole tensor, and where its data are. */
+typedef struct bundle_slice {
+    const int64_t *start, *length; /* rank each, into the reader's slice_extents */
+    int64_t elements;
+    uint64_t offset, size;
+    int shard;
+    uint32_t crc32c; /* unmasked */
+} bundle_slice;
+
 struct gb_bundle_reader {
     char *prefix;
     gb_bundle_entry *entries;
@@ -25,6 +36,11 @@ struct gb_bundle_reader {
     char *names;         /* every entry's name, NUL-terminated, back to back */
     int64_t *dims;       /* every entry's dimensions */
     uint32_t last_crc;   /* CRC32C of the bytes read_raw read last */
+    bundle_slice *slices;
+    size_t n_slices;
+    size_t *first_slice; /* entry i's slices: slices[first_slice[i] .. first_slice[i + 1]) */
+    int64_t *slice_extents;
+    size_t n_extents;
 };
 
 void gb_bundle_reader_close(gb_bundle_reader *r)
@@ -33,6 +49,7 @@ void gb_bundle_reader_close(gb_bundle_reader *r)
     for (int i = 0; i < r->num_shards; i++)
         if (r->fds && r->fds[i] >= 0) close(r->fds[i]);
     free(r->fds), free(r->shard_sizes), free(r->entries), free(r->names), free(r->dims), free(r->prefix);
+    free(r->slices), free(r->first_slice), free(r->slice_extents);
     free(r);
 }
 
@@ -77,6 +94,157 @@ static char *data_path(const char *prefix, int shard, int shards)
     return p;
 }
 
+/* A TensorFlow V1 checkpoint is one table file at the prefix itself (TensorSliceWriter's, no
+ * .index); it ends with the same table magic number as a V2 index. */
+static int is_v1_checkpoint(const char *prefix)
+{
+    int fd = open(prefix, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat sb;
+    uint8_t tail[8];
+    int found = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= GB_SSTABLE_FOOTER_BYTES &&
+                pread(fd, tail, sizeof tail, sb.st_size - (off_t)sizeof tail) == (ssize_t)sizeof tail;
+    close(fd);
+    uint64_t magic = 0;
+    for (int k = 0; found && k < 8; k++) magic |= (uint64_t)tail[k] << (8 * k);
+    return found && magic == GB_SSTABLE_MAGIC;
+}
+
+/* TensorFlow's OrderedCode encodings, as checkpoint::EncodeTensorNameSlice uses them: an
+ * unsigned number as its byte count then its big-endian bytes; a string with 0x00 and 0xff
+ * escaped, ended by 00 01; a signed number in 1..10 bytes whose leading bits give the length. */
+static size_t put_number(uint8_t *out, uint64_t v)
+{
+    int len = 0;
+    for (uint64_t x = v; x; x >>= 8) len++;
+    out[0] = (uint8_t)len;
+    for (int k = 0; k < len; k++) out[1 + k] = (uint8_t)(v >> (8 * (len - 1 - k)));
+    return (size_t)len + 1;
+}
+
+static size_t put_string(uint8_t *out, const uint8_t *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        out[o++] = s[i];
+        if (s[i] == 0x00) out[o++] = 0xff;
+        else if (s[i] == 0xff) out[o++] = 0x00;
+    }
+    out[o++] = 0x00, out[o++] = 0x01;
+    return o;
+}
+
+static size_t put_signed(uint8_t *out, int64_t v)
+{
+    static const uint8_t header[11][2] = {{0, 0},    {0x80, 0}, {0xc0, 0}, {0xe0, 0},    {0xf0, 0},   {0xf8, 0},
+                                          {0xfc, 0}, {0xfe, 0}, {0xff, 0}, {0xff, 0x80}, {0xff, 0xc0}};
+    uint64_t magnitude = v < 0 ? ~(uint64_t)v : (uint64_t)v;
+    int bits = 0;
+    for (uint64_t x = magnitude; x; x >>= 1) bits++;
+    size_t len = (size_t)(bits + 7) / 7; /* n bytes hold 7n - 1 bits besides the sign */
+    uint8_t buf[10];
+    buf[0] = buf[1] = v < 0 ? 0xff : 0x00;
+    for (int k = 0; k < 8; k++) buf[2 + k] = (uint8_t)((uint64_t)v >> (8 * (7 - k)));
+    uint8_t *begin = buf + sizeof buf - len;
+    begin[0] ^= header[len][0];
+    if (len > 1) begin[1] ^= header[len][1];
+    memcpy(out, begin, len);
+    return len;
+}
+
+/* The index entry whose key is key (bytewise order, entry 0 is the header), or 0. */
+static size_t find_key(const gb_sstable_entry *table, size_t n, const uint8_t *key, size_t key_len)
+{
+    size_t lo = 1, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2, common = table[mid].key_len < key_len ? table[mid].key_len : key_len;
+        int c = memcmp(table[mid].key, key, common);
+        if (c == 0) c = table[mid].key_len < key_len ? -1 : table[mid].key_len > key_len;
+        if (c == 0) return mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+/* Finds and checks the slices the entry of partitioned tensor e (index entry `at`, proto p)
+ * lists: each must lie inside e, be stored as an entry of e's dtype and the slice's shape, inside
+ * its data file; together they must cover e exactly once. Sets e->size to their bytes. */
+static gb_status load_slices(gb_bundle_reader *r, gb_bundle_entry *e, const gb_sstable_entry *table, size_t n,
+                             size_t at, Gbpb__BundleEntryProto *const *protos, const char *index_path)
+{
+    const Gbpb__BundleEntryProto *p = protos[at];
+    size_t esize = gb_tf_dtype_size(e->dtype), first = r->n_slices;
+    if (e->rank == 0) return gb_fail(GB_ECORRUPT, "%s: tensor %s: a scalar cannot be partitioned", index_path, e->name);
+    uint8_t *key = malloc(1 + 2 * table[at].key_len + 2 + 9 + (size_t)e->rank * 20);
+    if (!key) return gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+    gb_status st = GB_OK;
+    int64_t covered = 0;
+    e->size = 0;
+    for (size_t k = 0; k < p->n_slices && st == GB_OK; k++) {
+        const Gbpb__TensorSliceProto *sp = p->slices[k];
+        if (sp->n_extent != (size_t)e->rank) {
+            st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slice %zu has %zu dimensions, the tensor %d", index_path, e->name, k,
+                         sp->n_extent, e->rank);
+            break;
+        }
+        bundle_slice *s = &r->slices[r->n_slices];
+        int64_t *start = r->slice_extents + r->n_extents, *length = start + e->rank;
+        size_t key_len = 0;
+        key[key_len++] = 0x00; /* put_number(0): every slice key starts with it */
+        key_len += put_string(key + key_len, table[at].key, table[at].key_len);
+        key_len += put_number(key + key_len, (uint64_t)e->rank);
+        s->elements = 1;
+        for (int d = 0; d < e->rank && st == GB_OK; d++) {
+            const Gbpb__TensorSliceProto__Extent *x = sp->extent[d];
+            int has_length = x->has_length_case == GBPB__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
+            start[d] = x->start;
+            length[d] = has_length ? x->length : e->dims[d] - x->start; /* no length: to the end */
+            if (start[d] < 0 || start[d] > e->dims[d] || length[d] < 0 || length[d] > e->dims[d] - start[d])
+                st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slice %zu lies outside the tensor", index_path, e->name, k);
+            key_len += put_signed(key + key_len, start[d]);
+            key_len += put_signed(key + key_len, has_length ? x->length : -1);
+            s->elements *= length[d];
+        }
+        if (st != GB_OK) break;
+        size_t j = find_key(table, n, key, key_len);
+        const Gbpb__BundleEntryProto *q = j ? protos[j] : NULL;
+        int same_shape = q && q->shape && q->shape->n_dim == (size_t)e->rank;
+        for (int d = 0; same_shape && d < e->rank; d++) same_shape = q->shape->dim[d]->size == length[d];
+        if (!q) {
+            st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slice %zu is missing from the index", index_path, e->name, k);
+        } else if ((int)q->dtype != e->dtype || !same_shape || q->n_slices) {
+            st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slice %zu has another dtype or shape than its place", index_path,
+                         e->name, k);
+        } else if (q->offset < 0 || q->size < 0 || q->shard_id < 0 || q->shard_id >= r->num_shards ||
+                   (uint64_t)q->offset > r->shard_sizes[q->shard_id] ||
+                   (uint64_t)q->size > r->shard_sizes[q->shard_id] - (uint64_t)q->offset) {
+            st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slice %zu has a bad offset, size or shard", index_path, e->name, k);
+        } else if (esize && (uint64_t)s->elements * esize != (uint64_t)q->size) {
+            st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slice %zu: invalid size in bundle entry", index_path, e->name, k);
+        }
+        for (size_t other = first; other < r->n_slices && st == GB_OK; other++) {
+            const bundle_slice *o = &r->slices[other];
+            int overlap = s->elements > 0 && o->elements > 0;
+            for (int d = 0; overlap && d < e->rank; d++)
+                overlap = start[d] < o->start[d] + o->length[d] && o->start[d] < start[d] + length[d];
+            if (overlap) st = gb_fail(GB_ECORRUPT, "%s: tensor %s: slices %zu and %zu overlap", index_path, e->name, other - first, k);
+        }
+        if (st != GB_OK) break;
+        s->start = start, s->length = length;
+        s->offset = (uint64_t)q->offset, s->size = (uint64_t)q->size, s->shard = q->shard_id;
+        s->crc32c = gb_crc32c_unmask(q->crc32c);
+        r->n_slices++, r->n_extents += 2 * (size_t)e->rank;
+        covered += s->elements;
+        e->size += s->size;
+    }
+    free(key);
+    if (st == GB_OK && covered != e->elements)
+        st = gb_fail(GB_ECORRUPT, "%s: tensor %s: its slices hold %lld of its %lld elements", index_path, e->name,
+                     (long long)covered, (long long)e->elements);
+    return st;
+}
+
 gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
 {
     *out = NULL;
@@ -89,6 +257,10 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
     uint8_t *file = NULL;
     size_t len = 0;
     gb_status st = read_file(index_path, &file, &len);
+    if (st == GB_ENOTFOUND && is_v1_checkpoint(prefix))
+        st = gb_fail(GB_EUNSUPPORTED, "checkpoint %s is in TensorFlow's V1 format (one file, no .index), which gradboard "
+                                      "does not read; TensorFlow can re-save it in the V2 format (its default since 1.2)",
+                     prefix);
     if (st != GB_OK) {
         free(index_path);
         return st;
@@ -130,7 +302,7 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
     r->fds = malloc((size_t)shards * sizeof *r->fds);
     r->shard_sizes = calloc((size_t)shards, sizeof *r->shard_sizes);
     r->entries = calloc(n, sizeof *r->entries);
-    size_t names_len = 0, n_dims = 0;
+    size_t names_len = 0, n_dims = 0, n_slices = 0, n_extents = 0;
     for (size_t i = 1; i < n; i++) names_len += entries[i].key_len + 1;
     r->names = malloc(names_len + 1);
     if (!r->prefix || !r->fds || !r->shard_sizes || !r->entries || !r->names) {
@@ -160,8 +332,16 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
         if (!protos[i]) st = gb_fail(GB_ECORRUPT, "%s: the entry of %.*s does not parse", index_path, (int)entries[i].key_len,
                                      (const char *)entries[i].key);
         else if (protos[i]->shape) n_dims += protos[i]->shape->n_dim;
+        if (st == GB_OK && !(entries[i].key_len && entries[i].key[0] == 0)) {
+            n_slices += protos[i]->n_slices;
+            for (size_t k = 0; k < protos[i]->n_slices; k++) n_extents += 2 * protos[i]->slices[k]->n_extent;
+        }
     }
     if (st == GB_OK && !(r->dims = malloc((n_dims + 1) * sizeof *r->dims))) st = gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+    if (st == GB_OK && (!(r->slices = malloc((n_slices + 1) * sizeof *r->slices)) ||
+                        !(r->slice_extents = malloc((n_extents + 1) * sizeof *r->slice_extents)) ||
+                        !(r->first_slice = calloc(n + 1, sizeof *r->first_slice))))
+        st = gb_fail(GB_ENOMEM, "checkpoint: out of memory");
     size_t name_at = 0, dim_at = 0;
     for (size_t i = 1; i < n && st == GB_OK; i++) {
         const Gbpb__BundleEntryProto *p = protos[i];
@@ -171,6 +351,7 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
         e->name = r->names + name_at;
         name_at += entries[i].key_len + 1;
         if (entries[i].key_len && entries[i].key[0] == 0) continue; /* a partition's slice: listed via its tensor */
+        r->first_slice[r->n] = r->n_slices;
         e->dtype = (int)p->dtype;
         e->sliced = p->n_slices > 0;
         e->rank = p->shape ? (int)p->shape->n_dim : 0;
@@ -191,7 +372,8 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
         e->crc32c = gb_crc32c_unmask(p->crc32c);
         size_t esize = gb_tf_dtype_size(e->dtype);
         if (e->sliced) {
-            /* its data live in the slice entries */
+            e->offset = 0, e->shard = 0, e->crc32c = 0;
+            st = load_slices(r, e, entries, n, i, protos, index_path);
         } else if (p->offset < 0 || p->size < 0 || p->shard_id < 0 || p->shard_id >= shards) {
             st = gb_fail(GB_ECORRUPT, "%s: tensor %s has a bad offset, size or shard", index_path, e->name);
         } else if (esize && (uint64_t)e->elements > UINT64_MAX / esize) {
@@ -208,6 +390,7 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
         }
         r->n++;
     }
+    if (r->first_slice) r->first_slice[r->n] = r->n_slices;
     for (size_t i = 1; i < n; i++)
         if (protos[i]) gbpb__bundle_entry_proto__free_unpacked(protos[i], NULL);
     free(protos);
@@ -239,7 +422,6 @@ const gb_bundle_entry *gb_bundle_reader_find(const gb_bundle_reader *r, const ch
     return NULL;
 }
 
-/* Reads e's bytes in 1 MiB pieces, each checksummed while still in cache (into r->last_crc). */
 /* Reads bytes at offset into buf, 1 MiB at a time, each piece checksummed while in cache.
  * Returns 0, or -1 with errno for a read error, or 1 when the file ends early. */
 static int read_and_checksum(int fd, uint8_t *buf, size_t bytes, uint64_t offset, uint32_t *crc_out)
@@ -278,51 +460,104 @@ static void *read_in_background(void *arg)
 
 enum { PARALLEL_BYTES = 2 << 20 };
 
-static gb_status read_raw(gb_bundle_reader *r, const gb_bundle_entry *e, void *buf)
+/* Reads the size bytes at offset of shard (data of tensor name) into buf; their CRC32C goes to
+ * r->last_crc. */
+static gb_status read_stored(gb_bundle_reader *r, const char *name, int shard, uint64_t offset, uint64_t size, void *buf)
 {
-    if (r->fds[e->shard] < 0) {
-        char *path = data_path(r->prefix, e->shard, r->num_shards);
+    if (r->fds[shard] < 0) {
+        char *path = data_path(r->prefix, shard, r->num_shards);
         if (!path) return gb_fail(GB_ENOMEM, "checkpoint: out of memory");
-        r->fds[e->shard] = open(path, O_RDONLY | O_CLOEXEC);
-        gb_status st = r->fds[e->shard] < 0 ? gb_fail_errno(GB_EIO, errno, "checkpoint: cannot open %s", path) : GB_OK;
+        r->fds[shard] = open(path, O_RDONLY | O_CLOEXEC);
+        gb_status st = r->fds[shard] < 0 ? gb_fail_errno(GB_EIO, errno, "checkpoint: cannot open %s", path) : GB_OK;
         free(path);
         if (st != GB_OK) return st;
     }
-    int fd = r->fds[e->shard];
-    size_t bytes = (size_t)e->size, first = bytes / 2;
+    int fd = r->fds[shard];
+    size_t bytes = (size_t)size, first = bytes / 2;
     if (bytes == 0) { /* an empty tensor may come with no buffer at all: not even buf + 0 */
         r->last_crc = 0;
         return GB_OK;
     }
-    read_job second = {fd, (uint8_t *)buf + first, bytes - first, e->offset + first, 0, 0, 0};
+    read_job second = {fd, (uint8_t *)buf + first, bytes - first, offset + first, 0, 0, 0};
     pthread_t helper;
     int result, error = 0;
     uint32_t crc = 0;
     if (bytes >= PARALLEL_BYTES && pthread_create(&helper, NULL, read_in_background, &second) == 0) {
         /* a large tensor: its second half read and checked on another core (reads of one file
          * run in parallel; the copies out of the page cache are most of the time) */
-        result = read_and_checksum(fd, buf, first, e->offset, &crc);
+        result = read_and_checksum(fd, buf, first, offset, &crc);
         error = errno;
         pthread_join(helper, NULL);
         if (result == 0) result = second.result, error = second.error;
         crc = gb_crc32c_combine(crc, second.crc, bytes - first);
     } else {
-        result = read_and_checksum(fd, buf, bytes, e->offset, &crc);
+        result = read_and_checksum(fd, buf, bytes, offset, &crc);
         error = errno;
     }
-    if (result < 0) return gb_fail_errno(GB_EIO, error, "checkpoint %s: tensor %s: cannot read the data file", r->prefix, e->name);
-    if (result > 0) return gb_fail(GB_ETRUNCATED, "checkpoint %s: tensor %s: the data file ends early", r->prefix, e->name);
+    if (result < 0) return gb_fail_errno(GB_EIO, error, "checkpoint %s: tensor %s: cannot read the data file", r->prefix, name);
+    if (result > 0) return gb_fail(GB_ETRUNCATED, "checkpoint %s: tensor %s: the data file ends early", r->prefix, name);
     r->last_crc = crc;
     return GB_OK;
+}
+
+static gb_status read_raw(gb_bundle_reader *r, const gb_bundle_entry *e, void *buf)
+{
+    return read_stored(r, e->name, e->shard, e->offset, e->size, buf);
+}
+
+/* Copies a slice's elements (row-major, dense) to their places in the whole tensor at dst. */
+static void place_slice(uint8_t *dst, const uint8_t *src, const gb_bundle_entry *e, const bundle_slice *s, size_t esize,
+                        int64_t *index)
+{
+    int last = e->rank - 1;
+    size_t run = (size_t)s->length[last] * esize; /* the slice's innermost rows are contiguous in both */
+    for (int d = 0; d < last; d++) index[d] = 0;
+    for (;;) {
+        int64_t at = 0;
+        for (int d = 0; d < e->rank; d++) at = at * e->dims[d] + s->start[d] + (d < last ? index[d] : 0);
+        memcpy(dst + (size_t)at * esize, src, run);
+        src += run;
+        int d = last - 1;
+        while (d >= 0 && ++index[d] == s->length[d]) index[d--] = 0;
+        if (d < 0) return;
+    }
+}
+
+/* Reads partitioned tensor e into buf (e->size bytes): each slice read, its CRC checked, and
+ * copied to its place. */
+static gb_status read_slices(gb_bundle_reader *r, const gb_bundle_entry *e, uint8_t *buf)
+{
+    size_t i = (size_t)(e - r->entries), esize = gb_tf_dtype_size(e->dtype);
+    int64_t *index = malloc((size_t)e->rank * sizeof *index);
+    gb_status st = index ? GB_OK : gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+    for (size_t k = r->first_slice[i]; k < r->first_slice[i + 1] && st == GB_OK; k++) {
+        const bundle_slice *s = &r->slices[k];
+        if (s->elements == 0) continue;
+        uint8_t *part = malloc((size_t)s->size);
+        st = part ? read_stored(r, e->name, s->shard, s->offset, s->size, part) : gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+        if (st == GB_OK && r->last_crc != s->crc32c)
+            st = gb_fail(GB_ECORRUPT,
+                         "checkpoint %s: tensor %s: slice %zu (bytes %llu..%llu of shard %d): checksum does not match "
+                         "(stored 0x%08x, computed 0x%08x)",
+                         r->prefix, e->name, k - r->first_slice[i], (unsigned long long)s->offset,
+                         (unsigned long long)(s->offset + s->size), s->shard, s->crc32c, r->last_crc);
+        if (st == GB_OK) place_slice(buf, part, e, s, esize, index);
+        free(part);
+    }
+    free(index);
+    return st;
 }
 
 gb_status gb_bundle_reader_read(gb_bundle_reader *r, const gb_bundle_entry *e, void *buf, size_t bytes)
 {
     if (!r || !e || (!buf && bytes)) return gb_fail(GB_EINVAL, "checkpoint: NULL argument");
-    if (e->sliced) return gb_fail(GB_EUNSUPPORTED, "checkpoint %s: tensor %s is partitioned", r->prefix, e->name);
+    if (e->sliced && !gb_tf_dtype_size(e->dtype))
+        return gb_fail(GB_EUNSUPPORTED, "checkpoint %s: tensor %s is a partitioned %s tensor, which gradboard cannot assemble",
+                       r->prefix, e->name, gb_tf_dtype_name(e->dtype));
     if (bytes != e->size)
         return gb_fail(GB_ESHAPE, "checkpoint %s: tensor %s has %llu bytes, the buffer %zu", r->prefix, e->name,
                        (unsigned long long)e->size, bytes);
+    if (e->sliced) return read_slices(r, e, buf);
     gb_status st = read_raw(r, e, buf);
     if (st != GB_OK) return st;
     uint32_t crc = r->last_crc;
@@ -336,6 +571,9 @@ gb_status gb_bundle_reader_read_strings(gb_bundle_reader *r, const gb_bundle_ent
 {
     *strings_out = NULL, *lens_out = NULL;
     if (e->dtype != GB_DT_STRING) return gb_fail(GB_EINVAL, "checkpoint %s: tensor %s is not a string tensor", r->prefix, e->name);
+    if (e->sliced)
+        return gb_fail(GB_EUNSUPPORTED, "checkpoint %s: tensor %s is a partitioned string tensor, which gradboard cannot assemble",
+                       r->prefix, e->name);
     if ((uint64_t)e->elements > e->size) return gb_fail(GB_ECORRUPT, "checkpoint %s: tensor %s: too small for its strings", r->prefix, e->name);
     uint8_t *raw = malloc((size_t)e->size + 1);
     size_t *lens = malloc(((size_t)e->elements + 1) * sizeof *lens);
@@ -397,4 +635,67 @@ gb_status gb_bundle_reader_read_strings(gb_bundle_reader *r, const gb_bundle_ent
     *strings_out = strings;
     *lens_out = lens;
     return GB_OK;
+}
+
+/* A DT_VARIANT entry as TensorFlow writes it: per element a varint length, the serialized
+ * VariantTensorDataProto, then the entry's running CRC so far (masked). That CRC covers each
+ * length as a fixed 8-byte integer, the bytes, and each running CRC written. */
+static gb_status check_variant(gb_bundle_reader *r, const gb_bundle_entry *e)
+{
+    uint8_t *raw = malloc((size_t)e->size + 1);
+    gb_status st = raw ? read_raw(r, e, raw) : gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+    const uint8_t *p = raw, *end = raw ? raw + e->size : NULL;
+    uint32_t crc = 0;
+    for (int64_t i = 0; i < e->elements && st == GB_OK; i++) {
+        uint64_t len = 0;
+        int shift = 0, done = 0;
+        while (p < end && shift < 64 && !done) {
+            len |= (uint64_t)(*p & 0x7f) << shift;
+            done = !(*p++ & 0x80);
+            shift += 7;
+        }
+        if (!done || len > (uint64_t)(end - p) || (uint64_t)(end - p) - len < 4) {
+            st = gb_fail(GB_ECORRUPT, "checkpoint %s: tensor %s: element %lld has a bad length", r->prefix, e->name, (long long)i);
+            break;
+        }
+        uint8_t fixed[8];
+        for (int k = 0; k < 8; k++) fixed[k] = (uint8_t)(len >> (8 * k));
+        crc = gb_crc32c_extend(crc, fixed, sizeof fixed);
+        crc = gb_crc32c_extend(crc, p, (size_t)len);
+        uint32_t stored = (uint32_t)p[len] | (uint32_t)p[len + 1] << 8 | (uint32_t)p[len + 2] << 16 | (uint32_t)p[len + 3] << 24;
+        if (gb_crc32c_unmask(stored) != crc)
+            st = gb_fail(GB_ECORRUPT, "checkpoint %s: tensor %s: element %lld: checksum does not match", r->prefix, e->name,
+                         (long long)i);
+        crc = gb_crc32c_extend(crc, p + len, 4);
+        p += len + 4;
+    }
+    if (st == GB_OK && p != end)
+        st = gb_fail(GB_ECORRUPT, "checkpoint %s: tensor %s: %zu bytes after its last element", r->prefix, e->name, (size_t)(end - p));
+    if (st == GB_OK && crc != e->crc32c)
+        st = gb_fail(GB_ECORRUPT, "checkpoint %s: tensor %s: checksum does not match (stored 0x%08x, computed 0x%08x)", r->prefix,
+                     e->name, e->crc32c, crc);
+    free(raw);
+    return st;
+}
+
+gb_status gb_bundle_reader_check(gb_bundle_reader *r, const gb_bundle_entry *e)
+{
+    if (!r || !e) return gb_fail(GB_EINVAL, "checkpoint: NULL argument");
+    gb_status st;
+    if (gb_tf_dtype_size(e->dtype)) {
+        void *data = malloc(e->size ? (size_t)e->size : 1);
+        st = data ? gb_bundle_reader_read(r, e, data, (size_t)e->size) : gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+        free(data);
+    } else if (e->dtype == GB_DT_STRING) {
+        char **strings;
+        size_t *lens;
+        st = gb_bundle_reader_read_strings(r, e, &strings, &lens);
+        if (st == GB_OK) free(strings), free(lens);
+    } else if (e->dtype == GB_DT_VARIANT && !e->sliced) {
+        st = check_variant(r, e);
+    } else {
+        st = gb_fail(GB_EUNSUPPORTED, "checkpoint %s: tensor %s: gradboard cannot check a%s %s tensor", r->prefix, e->name,
+                     e->sliced ? " partitioned" : "", gb_tf_dtype_name(e->dtype));
+    }
+    return st;
 }

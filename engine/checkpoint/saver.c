@@ -456,7 +456,13 @@ char *gb_latest_checkpoint(const char *dir)
     char *index = path ? file_of(path, ".index") : NULL;
     struct stat sb;
     if (!index || stat(index, &sb) != 0) {
-        if (index) gb_fail(GB_ENOTFOUND, "%s: the state file names %s, whose index is missing", dir, path);
+        gb_bundle_reader *v1 = NULL;
+        /* the open names the V1 format when that is why there is no index */
+        if (index && gb_bundle_reader_open(&v1, path) == GB_EUNSUPPORTED)
+            gb_fail_context(GB_EUNSUPPORTED, "%s: the state file names %s", dir, path);
+        else if (index)
+            gb_fail(GB_ENOTFOUND, "%s: the state file names %s, whose index is missing", dir, path);
+        gb_bundle_reader_close(v1);
         free(path), free(index);
         return NULL;
     }

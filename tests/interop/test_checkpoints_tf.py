@@ -1,4 +1,5 @@
 """Real TensorFlow reads the checkpoints we write, and we read the ones TensorFlow writes."""
+import base64
 import json
 import os
 import subprocess
@@ -132,7 +133,11 @@ def test_we_read_a_tf2_object_checkpoint(tmp_path):
     np.testing.assert_array_equal(restored["a/.ATTRIBUTES/VARIABLE_VALUE"], np.arange(6) / 4)
     assert restored["b/.ATTRIBUTES/VARIABLE_VALUE"].tolist() == [7]
     graph = run_tool("show", prefix, "_CHECKPOINTABLE_OBJECT_GRAPH")
-    assert graph.returncode == 0 and graph.stdout.startswith('"'), graph.stderr
+    assert graph.returncode == 0, graph.stderr
+    assert graph.stdout.startswith("tensor_name: _CHECKPOINTABLE_OBJECT_GRAPH (string [])\nb'"), graph.stdout
+    shown = json.loads(run_tool("show", prefix, "_CHECKPOINTABLE_OBJECT_GRAPH", "--json").stdout)
+    value = base64.b64decode(shown["values"]) if shown["encoding"] == "base64" else shown["values"].encode()
+    assert value == tf.train.load_checkpoint(prefix).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH")
 
 
 def test_safetensors_export_and_import_with_the_real_package(ours, tmp_path):

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-enum { GB_DT_STRING = 7 };
+enum { GB_DT_STRING = 7, GB_DT_VARIANT = 21 };
 
 /* Bytes per element of a TensorFlow dtype stored raw; 0 for strings, variants and unknown types. */
 size_t gb_tf_dtype_size(int dtype);
@@ -78,14 +78,17 @@ typedef struct gb_bundle_entry {
     uint64_t offset, size;
     int shard;
     uint32_t crc32c;     /* unmasked */
-    int sliced;          /* a partitioned variable's whole-tensor entry (its data are in slices) */
+    int sliced;          /* a partitioned variable's whole-tensor entry: its data are in slices, each with
+                          * its own CRC; size is theirs together (offset, shard, crc32c are 0) */
 } gb_bundle_entry;
 
 typedef struct gb_bundle_reader gb_bundle_reader;
 
 /* Opens the checkpoint at prefix: reads and checks the whole index (block CRCs, handles, the
  * header's version, every entry: known shapes, size = elements x element size for numeric types,
- * offsets inside the data file). Returns new (free with gb_bundle_reader_close). */
+ * offsets inside the data file; a partitioned tensor's slices: present, inside it, covering it
+ * once). A TensorFlow V1-format checkpoint (a file at prefix, no .index) is GB_EUNSUPPORTED.
+ * Returns new (free with gb_bundle_reader_close). */
 gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix);
 void gb_bundle_reader_close(gb_bundle_reader *r);
 
@@ -96,12 +99,20 @@ const gb_bundle_entry *gb_bundle_reader_entry(const gb_bundle_reader *r, size_t 
 const gb_bundle_entry *gb_bundle_reader_find(const gb_bundle_reader *r, const char *name);
 
 /* Reads an entry's stored bytes into buf (bytes == e->size) and checks its CRC. An empty entry
- * needs no buffer (buf NULL, bytes 0). */
+ * needs no buffer (buf NULL, bytes 0). A partitioned numeric tensor is assembled from its slices
+ * (each slice's CRC checked), as TensorFlow's reader does. */
 gb_status gb_bundle_reader_read(gb_bundle_reader *r, const gb_bundle_entry *e, void *buf, size_t bytes);
 
 /* Reads a DT_STRING entry: *strings gets e->elements pointers into one new block (free(*strings)
- * frees everything) and *lens their lengths (free separately). */
+ * frees everything) and *lens their lengths (free separately). A partitioned one is
+ * GB_EUNSUPPORTED. */
 gb_status gb_bundle_reader_read_strings(gb_bundle_reader *r, const gb_bundle_entry *e, char ***strings, size_t **lens);
+
+/* Reads every stored byte of an entry (a partitioned tensor's slices too) and checks its
+ * checksums as TensorFlow's reader would: numeric, string and DT_VARIANT tensors. GB_OK, the
+ * read's or the check's error, or GB_EUNSUPPORTED for data it cannot check (resources,
+ * partitioned strings and variants). */
+gb_status gb_bundle_reader_check(gb_bundle_reader *r, const gb_bundle_entry *e);
 
 #ifdef __cplusplus
 }
