@@ -174,10 +174,9 @@ static gb_status reopen_vanished_file(gb_writer *w)
         return gb_fail(GB_ENOMEM, "%s was deleted; no memory to start a new file", old_path);
     }
     double wall_time = 0;
+    gb_status st = read_clock(w, &wall_time); /* while w->path still names a file: the clock may ask */
     w->file = NULL;
-    w->path = NULL;
     w->tags_with_metadata = tags;
-    gb_status st = read_clock(w, &wall_time);
     if (st == GB_OK) st = gb_mkdir_p(w->logdir);
     if (st == GB_OK) st = create_event_file(w, w->logdir, wall_time);
     if (st == GB_OK) st = write_file_version(w, wall_time);
@@ -186,8 +185,9 @@ static gb_status reopen_vanished_file(gb_writer *w)
         if (w->file) {
             gb_record_writer_close(w->file);
             unlink(w->path);
-            free(w->path);
         }
+        /* a path gb_writer_path may have handed out meanwhile stays valid until close */
+        if (w->path != old_path) w->old_paths[w->old_path_count++] = w->path;
         w->file = old_file;
         w->path = old_path;
         w->tags_with_metadata = old_tags;
@@ -206,7 +206,9 @@ static gb_status reopen_vanished_file(gb_writer *w)
     return GB_OK;
 }
 
-/* Called with the lock held. */
+/* Called with the lock held. Every flush looks for a deleted file first, as TensorFlow's
+ * EventsWriter does: one stat (about a third of a write-through event's cost, nothing beside a
+ * buffered flush), and no event written after a deletion is lost with the old file. */
 static gb_status flush_locked(gb_writer *w)
 {
     if (gb_record_writer_pending(w->file) == 0 && !w->opts.fsync_on_flush) return GB_OK;

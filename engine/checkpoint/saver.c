@@ -247,11 +247,18 @@ static gb_status update_state(gb_saver *sv, const char *latest, const char *drop
 }
 
 /* Whether the state file on disk names rel (as the latest or in its list): a failed save must
- * not delete what a reader may be sent to. */
-static int state_names(const gb_saver *sv, const char *rel)
+ * not delete what a reader may be sent to. failure: the save's own status, whose message this
+ * keeps. */
+static int state_names(const gb_saver *sv, const char *rel, gb_status failure)
 {
+    /* the caller is reporting the save's own failure: a state file that cannot be read (often
+     * none yet) must not replace that message */
+    char message[1024];
+    snprintf(message, sizeof message, "%s", gb_errmsg());
     gb_ckpt_state state;
-    if (gb_ckpt_state_read(sv->dir, &state) != GB_OK) return 0;
+    gb_status st = gb_ckpt_state_read(sv->dir, &state);
+    (void)gb_fail(failure, "%s", message);
+    if (st != GB_OK) return 0;
     int named = !strcmp(state.latest, rel);
     for (size_t i = 0; i < state.n_all && !named; i++) named = !strcmp(state.all[i], rel);
     gb_ckpt_state_clear(&state);
@@ -369,7 +376,7 @@ gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix
         /* What this save wrote goes, unless the state file names it (a state file written but not
          * synced, or a save again whose side checkpoint the state file still points to). */
         const char *mine = side ? side : prefix;
-        if (!state_names(sv, relative(sv, mine))) delete_checkpoint(mine);
+        if (!state_names(sv, relative(sv, mine), st)) delete_checkpoint(mine);
         else if (side_named) gb_fail_context(st, "gb_saver_save: saved as %s, which the state file names, not as %s", side, prefix);
     }
     free(side);

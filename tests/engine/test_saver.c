@@ -590,3 +590,27 @@ Test(saver, two_threads_saving_into_one_directory)
     cr_assert_str_eq(files, listed);
     free(files), free(listed);
 }
+
+Test(saver, a_failed_first_save_reports_its_own_error_and_leaves_nothing)
+{
+    /* the state file's place is taken by a directory: the save fails at its rename, and the
+     * message must say so rather than what the cleanup found (no state file to read) */
+    model m;
+    build(&m);
+    cr_assert_eq(gb_session_run(m.s, NULL, 0, &m.init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    char blocker[4200], base[4200];
+    snprintf(blocker, sizeof blocker, "%s/checkpoint", test_dir);
+    cr_assert_eq(mkdir(blocker, 0755), 0);
+    snprintf(blocker, sizeof blocker, "%s/checkpoint/inside", test_dir);
+    cr_assert_eq(mkdir(blocker, 0755), 0);
+    snprintf(base, sizeof base, "%s/model.ckpt", test_dir);
+    gb_saver *sv = gb_saver_new(m.g, base, 5);
+    cr_assert_neq(gb_saver_save(sv, m.s, 1, NULL), GB_OK);
+    cr_assert(strstr(gb_errmsg(), "rename"), "the save's own failure, not the cleanup's: %s", gb_errmsg());
+    char index[4300];
+    snprintf(index, sizeof index, "%s-1.index", base);
+    struct stat sb;
+    cr_assert_neq(stat(index, &sb), 0, "what the failed save wrote is removed");
+    gb_saver_free(sv);
+    destroy(&m);
+}

@@ -439,3 +439,43 @@ Test(writer, a_replaced_event_file_is_noticed_too)
     cr_assert_eq(metadata[0], 1);
     free(other), free(first), free(second);
 }
+
+/* A clock that asks the writer for its path, as a logging callback might: the path must name a
+ * file at every call, even while the writer is replacing a deleted one. */
+typedef struct path_watching_clock {
+    gb_writer *w; /* NULL until the writer is open */
+    int calls, without_path;
+} path_watching_clock;
+
+static double clock_reading_the_path(void *ctx)
+{
+    path_watching_clock *c = ctx;
+    if (c->w) {
+        c->calls++;
+        const char *path = gb_writer_path(c->w);
+        if (!path || !*path) c->without_path++;
+    }
+    return 1.7e9;
+}
+
+Test(writer, the_path_stays_readable_while_a_deleted_file_is_replaced)
+{
+    char logdir[600];
+    snprintf(logdir, sizeof logdir, "%s/run", test_dir);
+    path_watching_clock clock = {0};
+    gb_writer_opts opts = gb_writer_opts_default();
+    opts.flush_secs = 1e6;
+    opts.clock = clock_reading_the_path;
+    opts.clock_ctx = &clock;
+    gb_writer *w;
+    cr_assert_eq(gb_writer_open(&w, logdir, &opts), GB_OK, "%s", gb_errmsg());
+    clock.w = w;
+    cr_assert_eq(gb_summary_scalar(w, "loss", 0, 1), GB_OK);
+    cr_assert_eq(gb_writer_flush(w), GB_OK);
+    test_rmtree(logdir);
+    cr_assert_eq(gb_summary_scalar(w, "loss", 1, 1), GB_OK);
+    cr_assert_eq(gb_writer_flush(w), GB_OK, "%s", gb_errmsg()); /* the replacement reads the clock */
+    cr_assert_gt(clock.calls, 2);
+    cr_assert_eq(clock.without_path, 0, "%d of %d clock calls found no path", clock.without_path, clock.calls);
+    cr_assert_eq(gb_writer_close(w), GB_OK, "%s", gb_errmsg());
+}

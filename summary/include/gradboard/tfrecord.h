@@ -59,8 +59,9 @@ typedef enum gb_record_open_mode {
  * records added after a torn one would be unreachable: a file that ends inside a record (a
  * crash mid-write) is cut back to the end of its last whole record; a corrupt record, or a file
  * that is not a TFRecord file at all (including one shorter than a record header), is refused
- * with GB_ECORRUPT naming the byte offset, and the file is left as it was. Only one writer may
- * append to a file at a time. */
+ * with GB_ECORRUPT naming the byte offset, and the file is left as it was. Appending therefore
+ * needs read access to the file as well as write access. Only one writer may append to a file
+ * at a time. */
 gb_status gb_record_writer_open(gb_record_writer **out, const char *path, gb_record_open_mode mode);
 
 /* Copies one record into the buffer, flushing first if the buffer is full. */
