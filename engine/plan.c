@@ -286,7 +286,8 @@ typedef struct free_buffer {
  * and so does optim_apply.c), AssignAdd, and an Assign that scales its variable in place. */
 static int is_queued_update(const gb_plan *p, const gb_node *n)
 {
-    return strncmp(n->op->type, "Apply", 5) == 0 || strcmp(n->op->type, "AssignAdd") == 0 || p->fused_scale[n->id];
+    return strncmp(n->op->type, "Apply", 5) == 0 || strcmp(n->op->type, "AssignAdd") == 0 ||
+           strcmp(n->op->type, "Assign") == 0 || p->fused_scale[n->id];
 }
 
 /* Gives every output that needs memory a buffer, reusing a buffer once its last reader ran. */

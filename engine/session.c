@@ -181,6 +181,11 @@ void gb_session_mark_initialized(gb_session *s, const gb_node *v)
     if (v->variable_index < s->variable_cap) s->initialized[v->variable_index] = 1;
 }
 
+void gb_session_mark_uninitialized(gb_session *s, const gb_node *v)
+{
+    if (v->variable_index < s->variable_cap) s->initialized[v->variable_index] = 0;
+}
+
 int gb_session_is_initialized(const gb_session *s, const gb_node *v)
 {
     return v->variable_index < s->variable_cap && s->initialized[v->variable_index];

@@ -11,6 +11,7 @@ gb_tensor *gb_session_variable_storage(gb_session *s, const gb_node *v);
 
 /* Marks variable v initialised / tells whether it is. */
 void gb_session_mark_initialized(gb_session *s, const gb_node *v);
+void gb_session_mark_uninitialized(gb_session *s, const gb_node *v);
 int gb_session_is_initialized(const gb_session *s, const gb_node *v);
 
 /* The counter of this run's dropout masks on the CPU: global_step as the run started when the

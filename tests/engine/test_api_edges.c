@@ -232,3 +232,36 @@ Test(api_edges, a_control_dependency_added_after_a_run_is_honoured_by_the_next)
     gb_session_free(s);
     gb_graph_free(g);
 }
+
+Test(api_edges, a_run_that_fails_on_a_bad_label_assigns_nothing)
+{
+    /* on the CPU the run stops at the bad label; on CUDA the label is found on the device and the
+     * later Assigns must be skipped as the updates are (the suite runs forced onto CUDA too) */
+    gb_graph *g = gb_graph_new();
+    gb_node *logits = gb_variable(g, "logits", GB_F32, gb_dims(2, 1, 3), gb_init_ones());
+    gb_node *labels = gb_placeholder(g, "labels", GB_I32, gb_dims(1, 1));
+    gb_node *loss = gb_reduce_sum(g, gb_sparse_softmax_cross_entropy(g, logits, labels), GB_ALL_AXES, 0);
+    gb_node *total = gb_variable(g, "total", GB_F32, gb_dims(0), gb_init_zeros());
+    gb_node *last = gb_variable(g, "last", GB_F32, gb_dims(0), gb_init_zeros()); /* never initialised */
+    gb_node *step = gb_group(g, "step", 2, (gb_node *[]){gb_assign(g, total, gb_add(g, total, loss)), gb_assign(g, last, loss)});
+    gb_node *init_total = gb_graph_find(g, "total/Assign");
+    cr_assert_not_null(init_total);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    gb_node *init_logits = gb_graph_find(g, "logits/Assign");
+    cr_assert_eq(gb_session_run(s, NULL, 0, (gb_node *[]){init_logits, init_total}, 2, NULL), GB_OK, "%s", gb_errmsg());
+    gb_tensor *bad = gb_tensor_from(GB_I32, gb_dims(1, 1), (int32_t[]){9}), *good = gb_tensor_from(GB_I32, gb_dims(1, 1), (int32_t[]){0});
+    for (int run = 0; run < 3; run++) { /* eager, then (on CUDA) captured and replayed */
+        gb_feed feed = {labels, bad};
+        cr_assert_eq(gb_session_run(s, &feed, 1, &step, 1, NULL), GB_EINVAL);
+        cr_assert_eq(*(const float *)gb_tensor_data(gb_session_variable(s, total)), 0.0f, "run %d", run);
+        cr_assert_null(gb_session_variable(s, last), "a failed run initialises nothing");
+    }
+    gb_feed feed = {labels, good};
+    cr_assert_eq(gb_session_run(s, &feed, 1, &step, 1, NULL), GB_OK, "%s", gb_errmsg());
+    cr_assert_float_eq(*(const float *)gb_tensor_data(gb_session_variable(s, total)), logf(3.0f), 1e-6);
+    cr_assert_not_null(gb_session_variable(s, last));
+    gb_tensor_free(bad);
+    gb_tensor_free(good);
+    gb_session_free(s);
+    gb_graph_free(g);
+}

@@ -130,6 +130,7 @@ void gb_cuda_session_close(gb_cuda_session *cs)
         if (cs->consts[i]) api->cuMemFree(cs->consts[i]);
     free(cs->vars);
     free(cs->consts);
+    free(cs->fresh);
     if (cs->error) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->error);
     if (cs->dropout_step) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->dropout_step);
     if (cs->error_host) api->cuMemFreeHost(cs->error_host);

@@ -41,6 +41,8 @@ struct gb_cuda_session {
     gb_cuda_error_word *error_host; /* pinned: its copy after a run */
     int64_t *dropout_step;          /* device: global_step as the run started (dropout masks) */
     int dropout_step_set;           /* this run copied it there (cuda_plan.c copy_in) */
+    const gb_node **fresh;          /* variables this run's queued Assigns initialise: */
+    size_t n_fresh, fresh_cap;      /* uninitialised again if the run fails */
     gb_cu_apply_batch updates;      /* queued, launched together by gb_cuda_flush_updates */
     int queue_updates;              /* set while a run may queue them (not when timing each node) */
     char description[256];

@@ -105,17 +105,29 @@ gb_status gb_cuda_argmax_forward(const gb_kernel_args *k)
 
 /* ---- state ---- */
 
+/* With the queued updates: a kernel's error earlier in the run (bad labels) skips it, as the CPU
+ * stops before it. A variable it would initialise is remembered, and marked uninitialised again
+ * when the run turns out to have failed (cuda_plan.c). */
 gb_status gb_cuda_assign_forward(const gb_kernel_args *k)
 {
     gb_cuda_session *cs = cuda_of(k);
+    const gb_node *v = k->node->attr.variable;
     if (k->out->data != k->in[0]->data) {
-        gb_status st = gb_cuda_check(cs->api->cuMemcpyDtoDAsync((CUdeviceptr)(uintptr_t)k->out->data,
-                                                                (CUdeviceptr)(uintptr_t)k->in[0]->data,
-                                                                gb_tensor_bytes(k->in[0]), cs->stream),
-                                     "assign");
+        gb_cu_apply p = {.var = k->out->data, .error = cs->error, .grad = k->in[0]->data, .lr = k->in[0]->data,
+                         .n = elements(k->out), .kind = GB_CU_APPLY_COPY, .dtype = (int32_t)k->out->dtype};
+        gb_status st = gb_cuda_queue_update(cs, &p);
         if (st != GB_OK) return st;
     }
-    gb_session_mark_initialized(k->session, k->node->attr.variable);
+    if (!gb_session_is_initialized(k->session, v)) {
+        if (cs->n_fresh == cs->fresh_cap) {
+            size_t cap = cs->fresh_cap ? 2 * cs->fresh_cap : 8;
+            const gb_node **fresh = realloc(cs->fresh, cap * sizeof *fresh);
+            if (!fresh) return gb_fail(GB_ENOMEM, "CUDA: out of memory");
+            cs->fresh = fresh, cs->fresh_cap = cap;
+        }
+        cs->fresh[cs->n_fresh++] = v;
+    }
+    gb_session_mark_initialized(k->session, v);
     return GB_OK;
 }
 

@@ -150,7 +150,8 @@ typedef struct gb_cu_apply {
 
 enum { GB_CU_APPLY_SGD, GB_CU_APPLY_MOMENTUM, GB_CU_APPLY_ADAM, GB_CU_APPLY_RMSPROP, GB_CU_APPLY_ADAGRAD,
        GB_CU_APPLY_SCALE, /* var = var * grad[0] (Adam's beta powers: see plan.c fuse_scale_assigns) */
-       GB_CU_APPLY_ADD    /* var += grad, float or integer (AssignAdd: a step's global_step) */ };
+       GB_CU_APPLY_ADD,   /* var += grad, float or integer (AssignAdd: a step's global_step) */
+       GB_CU_APPLY_COPY   /* var = grad, any dtype (Assign) */ };
 
 /* Up to GB_APPLY_BATCH updates in one launch (a step's updates are queued, see cuda_updates.c):
  * blocks [first_block[i], first_block[i + 1]) update variable i. About 2 KB, within the 4 KB

@@ -443,12 +443,22 @@ static gb_status capture(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sessi
     return GB_OK;
 }
 
+/* A failed run's queued Assigns were skipped (or never launched): the variables they would have
+ * initialised are not. Returns st. */
+static gb_status forget_fresh(gb_session *s, gb_cuda_session *cs, gb_status st)
+{
+    for (size_t i = 0; i < cs->n_fresh && st != GB_OK; i++) gb_session_mark_uninitialized(s, cs->fresh[i]);
+    cs->n_fresh = 0;
+    return st;
+}
+
 gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
                           size_t n_fetches, gb_node_stats *stats, size_t *n_stats, int check_numerics)
 {
     gb_cuda_session *cs = gb_session_cuda(s);
     gb_status st = gb_cuda_enter(cs);
     if (st != GB_OK) return st;
+    cs->n_fresh = 0;
     cuda_plan *cp = p->device_state;
     if (!cp) {
         st = prepare(p, cs, feeds, n_feeds, fetches, n_fetches, &cp);
@@ -466,7 +476,7 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
     int replayable = cp->all_on_device && !cp->capture_failed && !stats && !check_numerics && cp->eager_runs > 0;
     if (replayable && !cp->graph) {
         st = capture(cp, p, s, cs, feeds, n_feeds, fetches, n_fetches);
-        if (st != GB_OK && !cp->capture_failed) return st;
+        if (st != GB_OK && !cp->capture_failed) return forget_fresh(s, cs, st);
         replayable = cp->graph != NULL;
     }
     if (replayable) {
@@ -479,12 +489,14 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         if (cs->run_dependent && cp->all_on_device && cp->log)
             fprintf(stderr, "gradboard CUDA: a plan of %zu nodes depends on the run count: not captured\n", p->n_order);
         if (cs->run_dependent) cp->all_on_device = 0; /* e.g. dropout counting runs: never captured */
-        if (st == GB_OK) cp->eager_runs++; /* a failed run may not have placed every constant yet */
     }
     gb_status synced = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "finishing the run");
     if (st == GB_OK) st = synced;
     if (st == GB_OK) st = kernel_error(p, cs);
-    return st;
+    /* Only a run that succeeded on the device counts toward capture: a failed one may not have
+     * placed every constant, and its Assigns initialised nothing, while a replay marks nothing. */
+    if (!replayable && st == GB_OK) cp->eager_runs++;
+    return forget_fresh(s, cs, st);
 }
 
 void gb_cuda_outputs(gb_plan *p, gb_node *const *fetches, size_t n_fetches, const gb_tensor **outputs)

@@ -136,6 +136,16 @@ template <typename T> __device__ inline void gb_add_loop(const gb_cu_apply &p, u
     GB_BLOCKS_LOOP(i, p.n, block, blocks) w[i] += x[i];
 }
 
+// Assign queued with the updates, so that it too is skipped after a kernel's error; elements
+// copied as unsigned words of the dtype's size.
+template <typename T> __device__ inline void gb_copy_loop(const gb_cu_apply &p, unsigned block, unsigned blocks)
+{
+    if (p.error && p.error->node_plus_one) return;
+    T *w = (T *)p.var;
+    const T *x = (const T *)p.grad;
+    GB_BLOCKS_LOOP(i, p.n, block, blocks) w[i] = x[i];
+}
+
 // A batch of updates: each block finds its variable (batches are short: a linear search).
 // __grid_constant__ lets the blocks index the parameters in place, without a local copy.
 extern "C" __global__ void gb_k_apply(const __grid_constant__ gb_cu_apply_batch p)
@@ -144,7 +154,14 @@ extern "C" __global__ void gb_k_apply(const __grid_constant__ gb_cu_apply_batch 
     while (t + 1 < p.count && blockIdx.x >= p.first_block[t + 1]) t++;
     const gb_cu_apply &u = p.update[t];
     unsigned block = blockIdx.x - p.first_block[t], blocks = p.first_block[t + 1] - p.first_block[t];
-    if (u.kind == GB_CU_APPLY_ADD) {
+    if (u.kind == GB_CU_APPLY_COPY) {
+        switch (u.dtype) {
+        case GB_BOOL: gb_copy_loop<uint8_t>(u, block, blocks); break;
+        case GB_F64:
+        case GB_I64: gb_copy_loop<uint64_t>(u, block, blocks); break;
+        default: gb_copy_loop<uint32_t>(u, block, blocks); break;
+        }
+    } else if (u.kind == GB_CU_APPLY_ADD) {
         switch (u.dtype) {
         case GB_F64: gb_add_loop<double>(u, block, blocks); break;
         // integers as unsigned: they wrap around, as on the CPU (signed overflow is undefined)
