@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "gradboard/checkpoint.h"
@@ -46,7 +47,7 @@ int ckpt_export_safetensors(const char *prefix, const char *out_path)
     for (size_t i = 0; i < gb_bundle_reader_count(r); i++) {
         const gb_bundle_entry *e = gb_bundle_reader_entry(r, i);
         const char *dtype = st_dtype(e->dtype);
-        if (!dtype || e->sliced) {
+        if (!dtype) { /* a partitioned tensor is written whole: the reader assembles its slices */
             fprintf(stderr, "gradboard ckpt: %s (%s) has no safetensors form; left out\n", e->name, gb_tf_dtype_name(e->dtype));
             continue;
         }
@@ -61,10 +62,14 @@ int ckpt_export_safetensors(const char *prefix, const char *out_path)
     fprintf(h, "%s\"__metadata__\":{\"format\":\"pt\",\"source\":\"gradboard\"}}", first ? "" : ",");
     fclose(h);
     while (header_len % 8) header = realloc(header, header_len + 1), header[header_len++] = ' '; /* 8-byte aligned data */
-    FILE *out = fopen(out_path, "wb");
+    /* written under a temporary name and renamed when whole: a failed export leaves no half file,
+     * and an earlier file of that name stays until the new one is complete */
+    char *temp = malloc(strlen(out_path) + 32);
+    if (temp) sprintf(temp, "%s.tmp%ld", out_path, (long)getpid());
+    FILE *out = temp ? fopen(temp, "wb") : NULL;
     int result = EXIT_OK;
     if (!out) {
-        fprintf(stderr, "gradboard ckpt: cannot create %s: %s\n", out_path, strerror(errno));
+        fprintf(stderr, "gradboard ckpt: cannot create %s: %s\n", temp ? temp : out_path, temp ? strerror(errno) : "out of memory");
         result = EXIT_DATA_ERROR;
     } else {
         uint8_t n[8];
@@ -73,21 +78,32 @@ int ckpt_export_safetensors(const char *prefix, const char *out_path)
         fwrite(header, 1, header_len, out);
         for (size_t i = 0; i < gb_bundle_reader_count(r) && result == EXIT_OK; i++) {
             const gb_bundle_entry *e = gb_bundle_reader_entry(r, i);
-            if (!st_dtype(e->dtype) || e->sliced) continue;
+            if (!st_dtype(e->dtype)) continue;
             void *data = malloc(e->size + 1);
             if (!data || gb_bundle_reader_read(r, e, data, (size_t)e->size) != GB_OK) {
                 fprintf(stderr, "gradboard ckpt: %s\n", data ? gb_errmsg() : "out of memory");
                 result = EXIT_DATA_ERROR;
             } else if (fwrite(data, 1, (size_t)e->size, out) != e->size) {
+                fprintf(stderr, "gradboard ckpt: cannot write %s: %s\n", temp, strerror(errno));
                 result = EXIT_DATA_ERROR;
             }
             free(data);
         }
-        if (fclose(out) != 0 && result == EXIT_OK) {
-            fprintf(stderr, "gradboard ckpt: cannot write %s: %s\n", out_path, strerror(errno));
+        if (result == EXIT_OK && (fflush(out) != 0 || fsync(fileno(out)) != 0)) {
+            fprintf(stderr, "gradboard ckpt: cannot write %s: %s\n", temp, strerror(errno));
             result = EXIT_DATA_ERROR;
         }
+        if (fclose(out) != 0 && result == EXIT_OK) {
+            fprintf(stderr, "gradboard ckpt: cannot write %s: %s\n", temp, strerror(errno));
+            result = EXIT_DATA_ERROR;
+        }
+        if (result == EXIT_OK && rename(temp, out_path) != 0) {
+            fprintf(stderr, "gradboard ckpt: cannot rename %s to %s: %s\n", temp, out_path, strerror(errno));
+            result = EXIT_DATA_ERROR;
+        }
+        if (result != EXIT_OK) unlink(temp);
     }
+    free(temp);
     free(header);
     gb_bundle_reader_close(r);
     return result;
