@@ -597,15 +597,3 @@ gb_status gb_writer_write_tensor_value(gb_writer *w, int64_t step, const char *t
     pthread_mutex_unlock(&w->lock);
     return st;
 }
-
-gb_status gb_writer_session_start(gb_writer *w, int64_t step)
-{
-    if (!w) return gb_fail(GB_EINVAL, "gb_writer_session_start: writer is NULL");
-    Gbpb__SessionLog log = GBPB__SESSION_LOG__INIT;
-    log.status = GBPB__SESSION_LOG__SESSION_STATUS__START;
-    Gbpb__Event e = GBPB__EVENT__INIT;
-    e.step = step;
-    e.what_case = GBPB__EVENT__WHAT_SESSION_LOG;
-    e.session_log = &log;
-    return gb_writer_write_event_pb(w, &e);
-}

@@ -42,6 +42,14 @@ static double run_writer(const char *logdir, long scalars, int per_event, char *
     return now_seconds() - start;
 }
 
+/* Removes a run's files once timed, so that their dirty pages do not throttle the next run. */
+static void remove_tree(const char *dir)
+{
+    char command[8300];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    if (system(command) != 0) fprintf(stderr, "bench_writer: could not remove %s\n", dir);
+}
+
 static long long file_size(const char *path)
 {
     struct stat sb;
@@ -68,14 +76,22 @@ int main(int argc, char **argv)
         snprintf(rep_dir, sizeof rep_dir, "%s/%d", logdir, rep);
         double t = run_writer(rep_dir, scalars, 1, path, sizeof path);
         if (t < best) best = t;
+        if (rep < 2) remove_tree(rep_dir); /* the last is read back below */
     }
     printf("write_scalar %.0f scalars/s (%ld scalars, best of 3, %.3f s, %lld bytes)\n", (double)scalars / best,
            scalars, best, file_size(path));
 
     char many_path[4096];
-    snprintf(logdir, sizeof logdir, "%s/eight_tags_per_event", argv[1]);
-    double t8 = run_writer(logdir, scalars, 8, many_path, sizeof many_path);
-    printf("write_scalars8 %.0f scalars/s (%ld scalars in events of 8, %.3f s)\n", (double)scalars / t8, scalars, t8);
+    /* best of 3 as well: one run alone swung threefold with the writeback of the files before it */
+    double t8 = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        snprintf(logdir, sizeof logdir, "%s/eight_tags_per_event/%d", argv[1], rep);
+        double t = run_writer(logdir, scalars, 8, many_path, sizeof many_path);
+        if (t < t8) t8 = t;
+        remove_tree(logdir);
+    }
+    printf("write_scalars8 %.0f scalars/s (%ld scalars in events of 8, best of 3, %.3f s)\n", (double)scalars / t8,
+           scalars, t8);
 
     /* reading the one-tag file back: records = scalars + the file-version record */
     static const struct { const char *name, *options, *what; } reads[] = {

@@ -74,16 +74,22 @@ rm -rf "$ckpt_dir"
 
 # ---- the engine against PyTorch (eager, CPU), same thread count ----
 threads=${BENCH_THREADS:-$(nproc)}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 echo
 echo "engine vs PyTorch, $threads threads (OpenBLAS and torch), $rounds interleaved rounds, best of each"
-engine="" torch=""
+engine="" torch="" big_pairs="" gemm_shares=""
 for round in $(seq "$rounds"); do
-  engine+=$(OPENBLAS_NUM_THREADS=$threads "$build"/tools/bench/bench_engine)$'\n'
-  torch+=$(BENCH_THREADS=$threads "$python" "$(dirname "$0")/bench_engine_torch.py")$'\n'
+  e=$(OPENBLAS_NUM_THREADS=$threads "$build"/tools/bench/bench_engine)
+  t=$(BENCH_THREADS=$threads "$python" "$(dirname "$0")/bench_engine_torch.py")
+  engine+=$e$'\n' torch+=$t$'\n'
+  # a round's own pair, taken minutes apart at most: the big MLP's throughput ratio and the
+  # engine's GEMM rate over OpenBLAS's in that round (the machine's speed drifts between rounds)
+  big_pairs+=$(awk -v a="$(rate mlp_big_sgd "$e")" -v b="$(rate mlp_big_sgd "$t")" 'BEGIN { printf "%.3f", b / a }')$'\n'
+  gemm_shares+=$(awk -v a="$(rate big_mlp_rate "$e")" -v b="$(rate sgemm_rate "$e")" 'BEGIN { printf "%.3f", a / b }')$'\n'
 done
 echo "$engine"
 echo "$torch"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 # the best (lowest) time of each workload over the rounds; rates: the best (highest)
 value() { awk -v n="$1" '$1 == n { v = $2; if (best == "" || (n ~ /rate|samples/ ? v > best : v < best)) best = v } END { print best }' <<< "$2"; }
 printf '%-40s %14s %14s %12s\n' "workload" "gradboard" "PyTorch" "time ratio"
@@ -95,6 +101,12 @@ for w in seed_step mlp_small_adam mlp_big_sgd; do
 done
 printf '%-40s %14.2f %14s %11.1f%%\n' "big MLP GEMM rate vs OpenBLAS (GFLOP/s)" "$(value big_mlp_rate "$engine")" \
   "$(value sgemm_rate "$engine")" "$(awk -v a="$(value big_mlp_rate "$engine")" -v b="$(value sgemm_rate "$engine")" 'BEGIN { print 100 * a / b }')"
+# the pairs themselves: the best of each side can come from different rounds, and PyTorch's step
+# and ours each drift by 5-10% from one round to the next on this shared machine
+printf '%-40s %14s %14s %12s\n' "big MLP, round by round" "" "" "median"
+printf '%-40s %29s %11.3fx\n' "  throughput ratio (PyTorch time / ours)" "$(echo $big_pairs)" "$(median <<< "$big_pairs")"
+printf '%-40s %29s %11.1f%%\n' "  GEMM rate vs OpenBLAS, same round" "$(echo $gemm_shares)" \
+  "$(awk -v m="$(median <<< "$gemm_shares")" 'BEGIN { print 100 * m }')"
 # what is left of the gap: the BLAS each side multiplies with (OpenBLAS here, MKL in PyTorch's wheel)
 printf '%-40s %14.2f %14.2f %11.1f%%\n' "GEMMs alone: OpenBLAS vs PyTorch's BLAS" "$(value sgemm_rate "$engine")" \
   "$(value sgemm_rate "$torch")" "$(awk -v a="$(value sgemm_rate "$engine")" -v b="$(value sgemm_rate "$torch")" 'BEGIN { print 100 * a / b }')"
