@@ -21,7 +21,8 @@ int gb_broadcast_layout(const gb_tensor *a, const gb_tensor *b, const gb_tensor 
                         int64_t *sb);
 
 /* Sums x over the axes where `to` has size 1 (or is missing) into out, whose shape is `to`'s:
- * the gradient of broadcasting. Float types only. */
+ * the gradient of broadcasting. Float types only; float32 is accumulated in double (see
+ * sum_to_shape.c). */
 void gb_sum_to_shape(const gb_tensor *x, gb_tensor *out);
 
 /* For the few loops bound by arithmetic rather than memory (square roots and divisions of the

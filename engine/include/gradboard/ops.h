@@ -72,6 +72,8 @@ gb_node *gb_slice(gb_graph *g, gb_node *x, gb_shape begin, gb_shape size);
 gb_node *gb_concat(gb_graph *g, size_t n, gb_node *const *xs, int axis);
 
 /* ---- reductions ---- */
+/* float32 sums and means are accumulated in double, on the CPU and CUDA alike: within one
+ * float32 rounding of the exact value however many elements are summed. */
 gb_node *gb_reduce_sum(gb_graph *g, gb_node *x, unsigned axes, int keepdims);
 gb_node *gb_reduce_mean(gb_graph *g, gb_node *x, unsigned axes, int keepdims);
 gb_node *gb_reduce_max(gb_graph *g, gb_node *x, unsigned axes, int keepdims);

@@ -1,7 +1,9 @@
 // Reductions (sum, mean, max over axes; the sums that undo broadcasting). Two shapes of work:
 // when the innermost axis is reduced, one block cooperates on each output (reads along rows are
 // coalesced); otherwise a warp takes 32 neighbouring outputs and the block's warps share out the
-// reduced elements (the bias gradient [rows, cols] -> [cols]).
+// reduced elements (the bias gradient [rows, cols] -> [cols]). float32 sums accumulate in double
+// (A below), as on the CPU: a float32 accumulator running over thousands of elements loses
+// whole digits.
 #pragma once
 
 #include "common.cuh"
@@ -19,25 +21,25 @@ template <typename T> __device__ inline T gb_reduce_identity(int32_t kind)
     return kind == GB_REDUCE_MAX ? (T)-INFINITY : (T)0;
 }
 
-template <typename T> __device__ inline void gb_reduce_rows(const gb_cu_reduce &p)
+template <typename T, typename A> __device__ inline void gb_reduce_rows(const gb_cu_reduce &p)
 {
-    __shared__ T partial[GB_REDUCE_THREADS];
+    __shared__ A partial[GB_REDUCE_THREADS];
     const T *x = (const T *)p.x;
     for (int64_t o = blockIdx.x; o < p.outputs; o += gridDim.x) {
         int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
-        T acc = gb_reduce_identity<T>(p.kind);
+        A acc = gb_reduce_identity<A>(p.kind);
         for (int64_t r = threadIdx.x; r < p.per_output; r += blockDim.x)
-            acc = gb_reduce_combine<T>(p.kind, acc, x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+            acc = gb_reduce_combine<A>(p.kind, acc, (A)x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
         partial[threadIdx.x] = acc;
         __syncthreads();
         for (int half = blockDim.x / 2; half > 0; half >>= 1) {
             if ((int)threadIdx.x < half)
-                partial[threadIdx.x] = gb_reduce_combine<T>(p.kind, partial[threadIdx.x], partial[threadIdx.x + half]);
+                partial[threadIdx.x] = gb_reduce_combine<A>(p.kind, partial[threadIdx.x], partial[threadIdx.x + half]);
             __syncthreads();
         }
         if (threadIdx.x == 0) {
-            T v = partial[0];
-            ((T *)p.y)[o] = p.kind == GB_REDUCE_MAX ? v : (T)(v * p.scale);
+            A v = partial[0];
+            ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? v : v * p.scale);
         }
         __syncthreads();
     }
@@ -49,25 +51,25 @@ template <typename T> __device__ inline void gb_reduce_rows(const gb_cu_reduce &
 // instead of 8192 lone threads walking 8192 rows each.
 enum { GB_COLUMN_SLICES = GB_REDUCE_THREADS / 32 };
 
-template <typename T> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
+template <typename T, typename A> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
 {
-    __shared__ T partial[GB_COLUMN_SLICES][32];
+    __shared__ A partial[GB_COLUMN_SLICES][32];
     const T *x = (const T *)p.x;
     int lane = threadIdx.x % 32, slice = threadIdx.x / 32;
     for (int64_t tile = blockIdx.x; tile * 32 < p.outputs; tile += gridDim.x) {
         int64_t o = tile * 32 + lane;
-        T acc = gb_reduce_identity<T>(p.kind);
+        A acc = gb_reduce_identity<A>(p.kind);
         if (o < p.outputs) {
             int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
             for (int64_t r = slice; r < p.per_output; r += GB_COLUMN_SLICES)
-                acc = gb_reduce_combine<T>(p.kind, acc, x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+                acc = gb_reduce_combine<A>(p.kind, acc, (A)x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
         }
         partial[slice][lane] = acc;
         __syncthreads();
         if (slice == 0 && o < p.outputs) {
-            T v = partial[0][lane];
-            for (int s = 1; s < GB_COLUMN_SLICES; s++) v = gb_reduce_combine<T>(p.kind, v, partial[s][lane]);
-            ((T *)p.y)[o] = p.kind == GB_REDUCE_MAX ? v : (T)(v * p.scale);
+            A v = partial[0][lane];
+            for (int s = 1; s < GB_COLUMN_SLICES; s++) v = gb_reduce_combine<A>(p.kind, v, partial[s][lane]);
+            ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? v : v * p.scale);
         }
         __syncthreads();
     }
@@ -76,15 +78,19 @@ template <typename T> __device__ inline void gb_reduce_columns(const gb_cu_reduc
 extern "C" __global__ void gb_k_reduce_rows(const gb_cu_reduce p)
 {
     if (p.dtype == GB_F64)
-        gb_reduce_rows<double>(p);
+        gb_reduce_rows<double, double>(p);
+    else if (p.kind == GB_REDUCE_MAX)
+        gb_reduce_rows<float, float>(p);
     else
-        gb_reduce_rows<float>(p);
+        gb_reduce_rows<float, double>(p);
 }
 
 extern "C" __global__ void gb_k_reduce_columns(const gb_cu_reduce p)
 {
     if (p.dtype == GB_F64)
-        gb_reduce_columns<double>(p);
+        gb_reduce_columns<double, double>(p);
+    else if (p.kind == GB_REDUCE_MAX)
+        gb_reduce_columns<float, float>(p);
     else
-        gb_reduce_columns<float>(p);
+        gb_reduce_columns<float, double>(p);
 }
