@@ -22,7 +22,8 @@ from tb_server import tensorboard  # noqa: E402
 PROGRAM = os.environ.get("GB_FASHION_MNIST")
 TOOL = os.environ.get("GB_TOOL")
 STEPS_PER_EPOCH = 20
-ARGS = ["--train-size", str(STEPS_PER_EPOCH * 128), "--test-size", "300", "--layers", "64,32", "--epochs", "8",
+EPOCHS = 8
+ARGS = ["--train-size", str(STEPS_PER_EPOCH * 128), "--test-size", "300", "--layers", "64,32", "--epochs", str(EPOCHS),
         "--log-every", "2", "--no-progress"]
 TRIALS = 20
 
@@ -62,11 +63,24 @@ def killed_runs(tmp_path_factory):
     for trial in range(TRIALS):
         logdir = base / f"trial{trial:02d}"
         process = subprocess.Popen([PROGRAM, *ARGS, "--logdir", logdir], stdout=subprocess.PIPE, text=True)
-        # a quarter of the kills during start-up and the first epoch, the rest while training goes on
-        time.sleep(rng.uniform(0.02, first_epoch) if trial % 4 == 0 else rng.uniform(first_epoch, duration))
+        seen = ""
+        if trial % 4 == 0:  # a quarter of the kills during start-up and the first epoch
+            time.sleep(rng.uniform(0.02, first_epoch))
+        else:
+            # the rest while training goes on: after a chosen number of printed epochs and a random
+            # part of the next, counted from the program's own output so that a machine busier now
+            # than during the timed run moves the kills with it (timing alone once killed every
+            # trial before its first checkpoint)
+            epochs_to_see = rng.randint(1, EPOCHS - 1)
+            while len(printed_epochs(seen)) < epochs_to_see:
+                line = process.stdout.readline()
+                if not line:
+                    break
+                seen += line
+            time.sleep(rng.uniform(0, (duration - first_epoch) / EPOCHS))
         process.kill()
         stdout, _ = process.communicate(timeout=60)
-        runs.append((logdir, max(printed_epochs(stdout), default=0), process.returncode))
+        runs.append((logdir, max(printed_epochs(seen + stdout), default=0), process.returncode))
     return base, runs
 
 
