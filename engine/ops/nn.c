@@ -26,21 +26,23 @@ static gb_status last_axis_infer(const gb_node *n, const gb_dtype *dt, const gb_
     return GB_OK;
 }
 
-/* Row-wise softmax or log-softmax over the last axis, shifted by the row maximum. */
-#define SOFTMAX_ROWS(T, EXP, LOG)                                                        \
+/* Row-wise softmax or log-softmax over the last axis, shifted by the row maximum. The row sums
+ * here and in the cross-entropies below accumulate in ACC, double for float32 too: a vocabulary of
+ * 50000 classes summed in float32 one after another can lose its fourth digit. */
+#define SOFTMAX_ROWS(T, ACC, EXP)                                                        \
     {                                                                                    \
         const T *x = k->in[0]->data;                                                     \
         T *y = k->out->data;                                                             \
         for (int64_t r = 0; r < rows; r++, x += cols, y += cols) {                       \
             T max = x[0];                                                                \
             for (int64_t c = 1; c < cols; c++) max = x[c] > max ? x[c] : max;            \
-            T sum = 0;                                                                   \
+            ACC sum = 0;                                                                 \
             for (int64_t c = 0; c < cols; c++) sum += EXP(x[c] - max);                   \
             if (log_form) { /* x - (max + log_sum) would round log_sum away at large max */ \
-                T log_sum = LOG(sum);                                                    \
+                T log_sum = (T)log(sum);                                                 \
                 for (int64_t c = 0; c < cols; c++) y[c] = (x[c] - max) - log_sum;        \
             } else {                                                                     \
-                T inv = 1 / sum;                                                         \
+                T inv = (T)(1 / sum);                                                    \
                 for (int64_t c = 0; c < cols; c++) y[c] = EXP(x[c] - max) * inv;         \
             }                                                                            \
         }                                                                                \
@@ -54,9 +56,9 @@ static gb_status softmax_forward(const gb_kernel_args *k)
     int log_form = k->node->attr.flag;
     if (cols == 0) return GB_OK;
     if (k->out->dtype == GB_F64)
-        SOFTMAX_ROWS(double, exp, log)
+        SOFTMAX_ROWS(double, double, exp)
     else
-        SOFTMAX_ROWS(float, expf, logf)
+        SOFTMAX_ROWS(float, double, expf)
     return GB_OK;
 }
 
@@ -132,16 +134,16 @@ static gb_status check_labels(const gb_tensor *labels, int64_t rows, int64_t cla
     return GB_OK;
 }
 
-#define XENT_ROWS(T, EXP, LOG)                                                              \
+#define XENT_ROWS(T, ACC, EXP)                                                              \
     {                                                                                       \
         const T *x = logits->data;                                                          \
         T *loss = k->out->data;                                                             \
         for (int64_t r = 0; r < rows; r++, x += classes) {                                  \
             T max = x[0];                                                                   \
             for (int64_t c = 1; c < classes; c++) max = x[c] > max ? x[c] : max;            \
-            T sum = 0;                                                                      \
+            ACC sum = 0;                                                                    \
             for (int64_t c = 0; c < classes; c++) sum += EXP(x[c] - max);                   \
-            loss[r] = LOG(sum) - (x[label_at(labels, r)] - max); /* as log-softmax */       \
+            loss[r] = (T)log(sum) - (x[label_at(labels, r)] - max); /* as log-softmax */    \
         }                                                                                   \
     }
 
@@ -153,9 +155,9 @@ static gb_status sparse_xent_forward(const gb_kernel_args *k)
     if (st != GB_OK) return st;
     if (classes == 0) return rows ? gb_fail(GB_EINVAL, "no classes") : GB_OK;
     if (logits->dtype == GB_F64)
-        XENT_ROWS(double, exp, log)
+        XENT_ROWS(double, double, exp)
     else
-        XENT_ROWS(float, expf, logf)
+        XENT_ROWS(float, double, expf)
     return GB_OK;
 }
 
@@ -169,16 +171,16 @@ static gb_status sparse_xent_grad_infer(const gb_node *n, const gb_dtype *dt, co
     return GB_OK;
 }
 
-#define XENT_GRAD_ROWS(T, EXP)                                                              \
+#define XENT_GRAD_ROWS(T, ACC, EXP)                                                         \
     {                                                                                       \
         const T *x = logits->data, *d = dy->data;                                           \
         T *o = k->out->data;                                                                \
         for (int64_t r = 0; r < rows; r++, x += classes, o += classes) {                    \
             T max = x[0];                                                                   \
             for (int64_t c = 1; c < classes; c++) max = x[c] > max ? x[c] : max;            \
-            T sum = 0;                                                                      \
+            ACC sum = 0;                                                                    \
             for (int64_t c = 0; c < classes; c++) sum += (o[c] = EXP(x[c] - max));          \
-            T scale = d[r] / sum;                                                           \
+            T scale = (T)(d[r] / sum);                                                      \
             for (int64_t c = 0; c < classes; c++) o[c] *= scale;                            \
             o[label_at(labels, r)] -= d[r];                                                 \
         }                                                                                   \
@@ -191,9 +193,9 @@ static gb_status sparse_xent_grad_forward(const gb_kernel_args *k)
     gb_status st = check_labels(labels, rows, classes);
     if (st != GB_OK || classes == 0) return st;
     if (logits->dtype == GB_F64)
-        XENT_GRAD_ROWS(double, exp)
+        XENT_GRAD_ROWS(double, double, exp)
     else
-        XENT_GRAD_ROWS(float, expf)
+        XENT_GRAD_ROWS(float, double, expf)
     return GB_OK;
 }
 
@@ -261,7 +263,7 @@ static gb_status xent_infer(const gb_node *n, const gb_dtype *dt, const gb_shape
 
 /* loss = sum(labels) * logsumexp(x) - sum(labels * x); with grad, also
  * dlogits = (softmax(x) * sum(labels) - labels) * dy. One pass per row, shifted by its max. */
-#define ONE_HOT_XENT_ROWS(T, EXP, LOG)                                                      \
+#define ONE_HOT_XENT_ROWS(T, ACC, EXP)                                                      \
     {                                                                                       \
         const T *x = k->in[0]->data, *z = k->in[1]->data;                                   \
         T *o = k->out->data;                                                                \
@@ -269,17 +271,17 @@ static gb_status xent_infer(const gb_node *n, const gb_dtype *dt, const gb_shape
         for (int64_t r = 0; r < rows; r++, x += classes, z += classes) {                    \
             T max = x[0];                                                                   \
             for (int64_t c = 1; c < classes; c++) max = x[c] > max ? x[c] : max;            \
-            T sum = 0, label_sum = 0, dot = 0;                                              \
+            ACC sum = 0, label_sum = 0, dot = 0;                                            \
             for (int64_t c = 0; c < classes; c++) {                                         \
                 sum += EXP(x[c] - max);                                                     \
                 label_sum += z[c];                                                          \
                 dot += z[c] * (x[c] - max);                                                 \
             }                                                                               \
             if (!grad) {                                                                    \
-                o[r] = label_sum * LOG(sum) - dot;                                          \
+                o[r] = (T)(label_sum * log(sum) - dot);                                     \
                 continue;                                                                   \
             }                                                                               \
-            T scale = d[r] * label_sum / sum;                                               \
+            T scale = (T)(d[r] * label_sum / sum);                                          \
             for (int64_t c = 0; c < classes; c++)                                           \
                 o[r * classes + c] = EXP(x[c] - max) * scale - z[c] * d[r];                 \
         }                                                                                   \
@@ -292,9 +294,9 @@ static gb_status one_hot_xent_forward(const gb_kernel_args *k)
     int grad = k->node->attr.flag;
     if (classes == 0) return GB_OK;
     if (k->out->dtype == GB_F64)
-        ONE_HOT_XENT_ROWS(double, exp, log)
+        ONE_HOT_XENT_ROWS(double, double, exp)
     else
-        ONE_HOT_XENT_ROWS(float, expf, logf)
+        ONE_HOT_XENT_ROWS(float, double, expf)
     return GB_OK;
 }
 

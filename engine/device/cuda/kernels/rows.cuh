@@ -22,9 +22,10 @@ template <typename T> __device__ inline T gb_row_max(const T *x, int64_t cols, i
     return gb_warp_max(m);
 }
 
-template <typename T> __device__ inline T gb_row_sum_exp(const T *x, int64_t cols, int lane, T max)
+// In double for float32 too, as on the CPU: a vocabulary's worth of terms per row.
+template <typename T> __device__ inline double gb_row_sum_exp(const T *x, int64_t cols, int lane, T max)
 {
-    T s = 0;
+    double s = 0;
     for (int64_t c = lane; c < cols; c += 32) s += gb_exp(x[c] - max);
     return gb_warp_sum(s);
 }
@@ -36,12 +37,13 @@ template <typename T> __device__ inline void gb_softmax_row(const gb_cu_rows &p)
     int lane = threadIdx.x % 32;
     const T *x = (const T *)p.x + r * p.cols;
     T *y = (T *)p.y + r * p.cols;
-    T max = gb_row_max(x, p.cols, lane), sum = gb_row_sum_exp(x, p.cols, lane, max);
+    T max = gb_row_max(x, p.cols, lane);
+    double sum = gb_row_sum_exp(x, p.cols, lane, max);
     if (p.log_form) { // (x - max) - log(sum), as the CPU: max + log(sum) would round log(sum) away
-        T log_sum = log(sum);
+        T log_sum = (T)log(sum);
         for (int64_t c = lane; c < p.cols; c += 32) y[c] = (x[c] - max) - log_sum;
     } else {
-        T inv = 1 / sum;
+        T inv = (T)(1 / sum);
         for (int64_t c = lane; c < p.cols; c += 32) y[c] = gb_exp(x[c] - max) * inv;
     }
 }
@@ -73,12 +75,13 @@ template <typename T> __device__ inline void gb_sparse_xent_row(const gb_cu_rows
     int lane = threadIdx.x % 32;
     const T *x = (const T *)p.x + r * p.cols;
     int64_t label = gb_checked_label(p, r, lane);
-    T max = gb_row_max(x, p.cols, lane), sum = gb_row_sum_exp(x, p.cols, lane, max);
+    T max = gb_row_max(x, p.cols, lane);
+    double sum = gb_row_sum_exp(x, p.cols, lane, max);
     if (!p.dy) {
-        if (lane == 0) ((T *)p.y)[r] = label < 0 ? (T)NAN : log(sum) - (x[label] - max);
+        if (lane == 0) ((T *)p.y)[r] = label < 0 ? (T)NAN : (T)log(sum) - (x[label] - max);
         return;
     }
-    T d = ((const T *)p.dy)[r], scale = d / sum;
+    T d = ((const T *)p.dy)[r], scale = (T)(d / sum);
     T *o = (T *)p.y + r * p.cols;
     for (int64_t c = lane; c < p.cols; c += 32) o[c] = gb_exp(x[c] - max) * scale - (c == label ? d : (T)0);
 }
@@ -100,7 +103,7 @@ template <typename T> __device__ inline void gb_dense_xent_row(const gb_cu_rows 
     int lane = threadIdx.x % 32;
     const T *x = (const T *)p.x + r * p.cols, *z = (const T *)p.labels + r * p.cols;
     T max = gb_row_max(x, p.cols, lane);
-    T sum = 0, label_sum = 0, dot = 0;
+    double sum = 0, label_sum = 0, dot = 0;
     for (int64_t c = lane; c < p.cols; c += 32) {
         sum += gb_exp(x[c] - max);
         label_sum += z[c];
@@ -108,10 +111,10 @@ template <typename T> __device__ inline void gb_dense_xent_row(const gb_cu_rows 
     }
     sum = gb_warp_sum(sum), label_sum = gb_warp_sum(label_sum), dot = gb_warp_sum(dot);
     if (!p.dy) {
-        if (lane == 0) ((T *)p.y)[r] = label_sum * log(sum) - dot;
+        if (lane == 0) ((T *)p.y)[r] = (T)(label_sum * log(sum) - dot);
         return;
     }
-    T d = ((const T *)p.dy)[r], scale = d * label_sum / sum;
+    T d = ((const T *)p.dy)[r], scale = (T)(d * label_sum / sum);
     T *o = (T *)p.y + r * p.cols;
     for (int64_t c = lane; c < p.cols; c += 32) o[c] = gb_exp(x[c] - max) * scale - z[c] * d;
 }
