@@ -26,11 +26,13 @@ gb_initializer gb_init_glorot_normal(uint64_t seed) { return (gb_initializer){GB
 gb_initializer gb_init_he_normal(uint64_t seed) { return (gb_initializer){GB_INIT_HE_NORMAL, 0, 0, seed, NULL}; }
 gb_initializer gb_init_values(const gb_tensor *values) { return (gb_initializer){GB_INIT_VALUES, 0, 0, 0, values}; }
 
-/* Uniform in (0, 1): 53 bits from two words, never exactly 0 (log of it is taken). */
+/* Uniform in (0, 1): 53 bits from two words, never exactly 0 (log of it is taken) nor 1 (the
+ * top value, (2^53 - 1 + 0.5) / 2^53, would round up to it). */
 static double unit(uint32_t hi, uint32_t lo)
 {
     uint64_t bits = ((uint64_t)hi << 21) ^ (lo >> 11);
-    return ((double)(bits & ((1ULL << 53) - 1)) + 0.5) / 9007199254740992.0;
+    double u = ((double)(bits & ((1ULL << 53) - 1)) + 0.5) / 9007199254740992.0;
+    return u < 1.0 ? u : 0x1.fffffffffffffp-1;
 }
 
 /* Element i's standard normal; draw r of it for truncated redraws. */
@@ -87,16 +89,22 @@ gb_status gb_init_fill(const gb_initializer *init, gb_tensor *t)
     int is_constant = init->kind == GB_INIT_ZEROS || init->kind == GB_INIT_ONES || init->kind == GB_INIT_CONSTANT;
     if (!is_constant && t->dtype != GB_F32 && t->dtype != GB_F64)
         return gb_fail(GB_EINVAL, "random initialisers need a float variable, not %s", gb_dtype_name(t->dtype));
+    if (is_constant && !gb_value_fits_dtype(constant, t->dtype))
+        return gb_fail(GB_EINVAL, "the constant %g is not a %s value", constant, gb_dtype_name(t->dtype));
     for (int64_t i = 0; i < n; i++) {
-        double v;
+        double v, high = INFINITY; /* the uniform kinds' bound, which float32 must stay under */
         uint64_t k = (uint64_t)i, seed = init->seed;
         switch (init->kind) {
-        case GB_INIT_UNIFORM: v = init->a + (init->b - init->a) * uniform01(seed, k); break;
+        case GB_INIT_UNIFORM:
+            v = init->a + (init->b - init->a) * uniform01(seed, k);
+            high = init->b;
+            break;
         case GB_INIT_NORMAL: v = init->a + init->b * standard_normal(seed, k, 0); break;
         case GB_INIT_TRUNCATED_NORMAL: v = init->a + init->b * truncated(seed, k); break;
         case GB_INIT_GLOROT_UNIFORM: {
             double limit = sqrt(6.0 / (fan_in + fan_out));
             v = -limit + 2 * limit * uniform01(seed, k);
+            high = limit;
             break;
         }
         case GB_INIT_GLOROT_NORMAL: v = sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978 * truncated(seed, k); break;
@@ -104,7 +112,11 @@ gb_status gb_init_fill(const gb_initializer *init, gb_tensor *t)
         default: v = constant; break;
         }
         switch (t->dtype) {
-        case GB_F32: ((float *)t->data)[i] = (float)v; break;
+        case GB_F32: { /* a draw within half a float32 step of high would round up to it */
+            float f = (float)v;
+            ((float *)t->data)[i] = (double)f >= high && v < high ? nextafterf(f, -INFINITY) : f;
+            break;
+        }
         case GB_F64: ((double *)t->data)[i] = v; break;
         case GB_I32: ((int32_t *)t->data)[i] = (int32_t)v; break;
         case GB_I64: ((int64_t *)t->data)[i] = (int64_t)v; break;

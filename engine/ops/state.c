@@ -306,10 +306,7 @@ gb_node *gb_variable_ex(gb_graph *g, const char *name, gb_dtype dtype, gb_shape 
     }
     if (init.kind == GB_INIT_CONSTANT && !gb_is_float(dtype)) { /* the value must be one of dtype's */
         double c = init.a;
-        int fits = dtype == GB_BOOL ? 1
-                   : dtype == GB_I32 ? c >= INT32_MIN && c <= INT32_MAX && c == (double)(int64_t)c
-                                     : c >= -0x1p63 && c < 0x1p63 && c == (double)(int64_t)c;
-        if (!fits) {
+        if (!gb_value_fits_dtype(c, dtype)) {
             gb_graph_fail(g, GB_EINVAL, "variable %s: the constant %g is not a %s value", name, c, gb_dtype_name(dtype));
             return NULL;
         }

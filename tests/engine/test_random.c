@@ -2,6 +2,7 @@
  * many-counter form against the one-counter form, and dropout masks built from them. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "gradboard/engine.h"
 #include "internal/philox.h"
@@ -72,4 +73,39 @@ Test(random, dropout_keeps_one_minus_rate_and_scales_the_rest)
     gb_tensor_free(ones);
     gb_session_free(s);
     gb_graph_free(g);
+}
+
+/* Uniform initialisers promise [low, high): a draw within half a float32 step of high rounded up
+ * to it (element 2350790 of uniform(0, 1, seed 3) was exactly 1.0f, as was Glorot's at its limit). */
+Test(random, float32_uniform_initialisers_never_reach_high)
+{
+    enum { N = 2350791 };
+    gb_tensor *t = gb_tensor_new(GB_F32, gb_dims(2, 1, N));
+    const float *v = gb_tensor_data(t);
+    gb_initializer uniform = gb_init_uniform(0, 1, 3);
+    cr_assert_eq(gb_init_fill(&uniform, t), GB_OK, "%s", gb_errmsg());
+    for (int64_t i = 0; i < N; i++) cr_assert(v[i] >= 0 && v[i] < 1, "uniform[%lld] = %.9g", (long long)i, v[i]);
+    cr_assert_eq(v[N - 1], nextafterf(1, 0), "the draw that rounded up: %.9g", v[N - 1]); /* now the float below 1 */
+    gb_initializer glorot = gb_init_glorot_uniform(3);
+    cr_assert_eq(gb_init_fill(&glorot, t), GB_OK, "%s", gb_errmsg());
+    double limit = sqrt(6.0 / (1 + N));
+    for (int64_t i = 0; i < N; i++)
+        cr_assert((double)v[i] >= -limit && (double)v[i] < limit, "glorot[%lld] = %.9g, limit %.9g", (long long)i, v[i], limit);
+    gb_tensor_free(t);
+}
+
+/* gb_init_fill on its own refuses what gb_variable refuses: 2.5 is no int32 (it stored 2). */
+Test(random, constant_fills_of_integers_need_whole_values_in_range)
+{
+    gb_tensor *t = gb_tensor_new(GB_I32, gb_dims(1, 3));
+    const double bad[] = {2.5, 3e9, NAN};
+    for (size_t b = 0; b < 3; b++) {
+        gb_initializer init = gb_init_constant(bad[b]);
+        cr_assert_eq(gb_init_fill(&init, t), GB_EINVAL, "%g", bad[b]);
+        cr_assert(strstr(gb_errmsg(), "is not a int32 value"), "%s", gb_errmsg());
+    }
+    gb_initializer seven = gb_init_constant(-7);
+    cr_assert_eq(gb_init_fill(&seven, t), GB_OK);
+    cr_assert_eq(((const int32_t *)gb_tensor_data(t))[2], -7);
+    gb_tensor_free(t);
 }
