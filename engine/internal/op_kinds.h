@@ -18,6 +18,7 @@ typedef enum gb_grad_kind {
 typedef enum gb_binary_kind {
     GB_BINARY_ADD, GB_BINARY_SUB, GB_BINARY_MUL, GB_BINARY_DIV, GB_BINARY_POW, GB_BINARY_MAXIMUM, GB_BINARY_MINIMUM,
     GB_BINARY_SIGMOID_XENT, GB_BINARY_SIGMOID_XENT_GRAD,
+    GB_BINARY_KEEP_WHERE, /* a where b != 0, else 0: a gradient routed by a mask, never inf * 0 */
     GB_BINARY_EQUAL, GB_BINARY_GREATER, GB_BINARY_GREATER_EQUAL
 } gb_binary_kind;
 

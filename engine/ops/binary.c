@@ -38,6 +38,8 @@ GB_DEFINE_BINARY_ROW(div, float, _f32, x / y)
 GB_DEFINE_BINARY_ROW(div, double, _f64, x / y)
 GB_DEFINE_BINARY_ROW(pow, float, _f32, powf(x, y))
 GB_DEFINE_BINARY_ROW(pow, double, _f64, pow(x, y))
+GB_DEFINE_BINARY_ROW(keep_where, float, _f32, y != 0 ? x : 0)
+GB_DEFINE_BINARY_ROW(keep_where, double, _f64, y != 0 ? x : 0)
 
 /* Comparisons write bool (uint8) from typed inputs. */
 #define COMPARE_ROW(name, T, suffix, OP)                                                                  \
@@ -66,6 +68,7 @@ static const gb_binary_row rows[][5] = {
     [GB_BINARY_POW] = {pow_f32, pow_f64, NULL, NULL, NULL},
     [GB_BINARY_MAXIMUM] = {maximum_f32, maximum_f64, maximum_i32, maximum_i64, NULL},
     [GB_BINARY_MINIMUM] = {minimum_f32, minimum_f64, minimum_i32, minimum_i64, NULL},
+    [GB_BINARY_KEEP_WHERE] = {keep_where_f32, keep_where_f64, NULL, NULL, NULL},
     [GB_BINARY_EQUAL] = {equal_f32, equal_f64, equal_i32, equal_i64, equal_bool},
     [GB_BINARY_GREATER] = {greater_f32, greater_f64, greater_i32, greater_i64, NULL},
     [GB_BINARY_GREATER_EQUAL] = {greater_equal_f32, greater_equal_f64, greater_equal_i32, greater_equal_i64, NULL},
@@ -147,8 +150,9 @@ static void div_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
     gb_node *b = n->inputs[1];
     dx[0] = to_input(g, n, 0, gb_div(g, dy, b));
-    /* d(a/b)/db = -a / b^2 = -(a/b) / b */
-    dx[1] = to_input(g, n, 1, gb_neg(g, gb_div(g, gb_mul(g, dy, n), b)));
+    /* d(a/b)/db = -a / b^2 = (-(a/b) / b) * dy: dy * (a/b) first could overflow (1e30 * 1e10)
+     * or underflow where the whole does not, as in TensorFlow's order */
+    dx[1] = to_input(g, n, 1, gb_mul(g, dy, gb_div(g, gb_neg(g, n), b)));
 }
 
 static void pow_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
@@ -166,22 +170,32 @@ static void pow_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 }
 
 /* The gradient goes to the larger input (the first on ties, like TensorFlow). */
+static gb_node *keep_where(gb_graph *g, gb_node *x, gb_node *mask);
+
+/* dy goes whole to a where pick_a holds (ties included), else to b, as TensorFlow's
+ * where(mask, dy, 0): a select, not dy * mask, so that an infinite dy does not become NaN
+ * (inf * 0) on the input not picked. */
+static void route_by_mask(gb_graph *g, gb_node *n, gb_node *dy, gb_node *pick_a, gb_node **dx)
+{
+    gb_node *mask_a = gb_cast(g, pick_a, dy->dtype);
+    gb_node *mask_b = gb_sub(g, gb_scalar_like(g, mask_a, 1.0), mask_a);
+    dx[0] = to_input(g, n, 0, keep_where(g, dy, mask_a));
+    dx[1] = to_input(g, n, 1, keep_where(g, dy, mask_b));
+}
+
 static void maximum_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
-    gb_node *a = n->inputs[0], *b = n->inputs[1];
-    gb_node *pick_a = gb_cast(g, gb_greater_equal(g, a, b), dy->dtype);
-    gb_node *to_a = gb_mul(g, dy, pick_a);
-    dx[0] = to_input(g, n, 0, to_a);
-    dx[1] = to_input(g, n, 1, gb_sub(g, dy, to_a));
+    route_by_mask(g, n, dy, gb_greater_equal(g, n->inputs[0], n->inputs[1]), dx);
 }
 
 static void minimum_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
-    gb_node *a = n->inputs[0], *b = n->inputs[1];
-    gb_node *pick_a = gb_cast(g, gb_greater_equal(g, b, a), dy->dtype);
-    gb_node *to_a = gb_mul(g, dy, pick_a);
-    dx[0] = to_input(g, n, 0, to_a);
-    dx[1] = to_input(g, n, 1, gb_sub(g, dy, to_a));
+    route_by_mask(g, n, dy, gb_greater_equal(g, n->inputs[1], n->inputs[0]), dx);
+}
+
+static void keep_where_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
+{
+    dx[0] = to_input(g, n, 0, keep_where(g, dy, n->inputs[1])); /* the mask is a constant of the path */
 }
 
 #define BINARY_OP(var, tf_name, grad) \
@@ -193,6 +207,7 @@ BINARY_OP(op_div, "RealDiv", div_gradient)
 BINARY_OP(op_pow, "Pow", pow_gradient)
 BINARY_OP(op_maximum, "Maximum", maximum_gradient)
 BINARY_OP(op_minimum, "Minimum", minimum_gradient)
+BINARY_OP(op_keep_where, "KeepWhere", keep_where_gradient)
 BINARY_OP(op_equal, "Equal", NULL)
 BINARY_OP(op_greater, "Greater", NULL)
 BINARY_OP(op_greater_equal, "GreaterEqual", NULL)
@@ -215,6 +230,10 @@ gb_node *gb_div(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_div,
 gb_node *gb_pow(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_pow, "pow", GB_BINARY_POW, a, b); }
 gb_node *gb_maximum(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_maximum, "Maximum", GB_BINARY_MAXIMUM, a, b); }
 gb_node *gb_minimum(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_minimum, "Minimum", GB_BINARY_MINIMUM, a, b); }
+static gb_node *keep_where(gb_graph *g, gb_node *x, gb_node *mask)
+{
+    return binary(g, &op_keep_where, "KeepWhere", GB_BINARY_KEEP_WHERE, x, mask);
+}
 gb_node *gb_equal(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_equal, "Equal", GB_BINARY_EQUAL, a, b); }
 gb_node *gb_greater(gb_graph *g, gb_node *a, gb_node *b) { return binary(g, &op_greater, "Greater", GB_BINARY_GREATER, a, b); }
 gb_node *gb_greater_equal(gb_graph *g, gb_node *a, gb_node *b)

@@ -1,6 +1,7 @@
 /* Ops on indices and labels: one_hot, argmax, gather (row lookup, for embeddings), accuracy,
  * and print (tf.Print: passes its input through and prints chosen tensors). */
 #include <math.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,20 +83,30 @@ static gb_status argmax_infer(const gb_node *n, const gb_dtype *dt, const gb_sha
     return GB_OK;
 }
 
+/* Compared in x's own type: through double, int64 values past 2^53 tied (argmax [2^53, 2^53 + 1]
+ * was 0). The first of equal maxima, and NaN above every number (the first NaN), as NumPy. */
+#define ARGMAX_ROWS(T)                                                                   \
+    for (int64_t r = 0; r < rows; r++) {                                                 \
+        const T *row = (const T *)x->data + r * cols;                                    \
+        int64_t best = 0;                                                                \
+        T best_value = row[0];                                                           \
+        for (int64_t c = 1; c < cols; c++) {                                             \
+            T v = row[c];                                                                \
+            if (v > best_value || (v != v && best_value == best_value)) best = c, best_value = v; \
+        }                                                                                \
+        out[r] = best;                                                                   \
+    }
+
 static gb_status argmax_forward(const gb_kernel_args *k)
 {
     const gb_tensor *x = k->in[0];
     int64_t cols = x->shape.dim[x->shape.rank - 1], rows = cols ? gb_shape_elements(&x->shape) / cols : 0;
     int64_t *out = k->out->data;
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t best = 0;
-        double best_value = gb_tensor_get(x, r * cols);
-        for (int64_t c = 1; c < cols; c++) {
-            double v = gb_tensor_get(x, r * cols + c);
-            /* the first of equal maxima, and NaN above every number (the first NaN), as NumPy */
-            if (v > best_value || (v != v && best_value == best_value)) best = c, best_value = v;
-        }
-        out[r] = best;
+    switch (x->dtype) {
+    case GB_F32: ARGMAX_ROWS(float) break;
+    case GB_F64: ARGMAX_ROWS(double) break;
+    case GB_I32: ARGMAX_ROWS(int32_t) break;
+    default: ARGMAX_ROWS(int64_t) break;
     }
     return GB_OK;
 }
@@ -225,6 +236,8 @@ static gb_status print_forward(const gb_kernel_args *k)
             double v = gb_tensor_get(t, j);
             if (t->dtype == GB_F32)
                 gb_format_f32(buf, sizeof buf, (float)v);
+            else if (t->dtype == GB_I64) /* exactly: a double has 53 bits */
+                snprintf(buf, sizeof buf, "%" PRId64, ((const int64_t *)t->data)[j]);
             else
                 snprintf(buf, sizeof buf, "%.17g", v);
             fprintf(stderr, "%s%s", j ? " " : "", buf);

@@ -236,3 +236,16 @@ Test(autodiff_edges, dropout_draws_one_mask_per_run_even_when_the_run_steps_twic
     gb_session_free(s);
     gb_graph_free(g);
 }
+
+static gb_node *cubed_maximum_loss(gb_graph *g, gb_node *x)
+{
+    gb_node *m = gb_maximum(g, x, gb_scalar_of(g, GB_F64, 0));
+    return gb_reduce_sum(g, gb_mul(g, m, gb_mul(g, m, m)), GB_ALL_AXES, 0);
+}
+
+/* maximum's gradient routes dy with a mask select (KeepWhere), whose own gradient carries second
+ * derivatives: 6 max(x, 0) w where x >= 0 */
+Test(autodiff_edges, second_derivatives_pass_through_maximum)
+{
+    check_hessian_vector(cubed_maximum_loss, (const double[]){6 * 0.5 * 0.5, 0, 6 * 2 * 2});
+}

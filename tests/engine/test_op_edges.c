@@ -2,6 +2,7 @@
  * arguments outside what an op accepts, and logits large enough to lose precision. Each case
  * gives TensorFlow's answer or an error naming what is wrong, never uninitialised memory. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -479,4 +480,82 @@ Test(op_edges, softmax_and_cross_entropies_over_50000_classes_keep_float32_preci
     gb_graph_free(g);
     free(logits);
     free(one_hot);
+}
+
+/* ---- gradients that must not manufacture NaN or overflow ---- */
+
+/* maximum/minimum send dy to one input; as dy * mask, an infinite dy gave inf * 0 = NaN to the
+ * other (and inf - inf to b everywhere). TensorFlow: where(a >= b, dy, 0). */
+Test(op_edges, maximum_and_minimum_route_an_infinite_gradient_without_nan)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *a = gb_constant_f32(g, "a", gb_dims(1, 4), (float[]){1, 2, 1, 2});
+    gb_node *b = gb_constant_f32(g, "b", gb_dims(1, 4), (float[]){1, 1, 2, 2});
+    gb_node *c = gb_constant_f32(g, "c", gb_dims(1, 4), (float[]){INFINITY, INFINITY, INFINITY, INFINITY});
+    gb_node *ab[] = {a, b}, *d_max[2], *d_min[2];
+    cr_assert_eq(gb_gradients(g, gb_reduce_sum(g, gb_mul(g, gb_maximum(g, a, b), c), GB_ALL_AXES, 0), ab, 2, d_max), GB_OK);
+    cr_assert_eq(gb_gradients(g, gb_reduce_sum(g, gb_mul(g, gb_minimum(g, a, b), c), GB_ALL_AXES, 0), ab, 2, d_min), GB_OK);
+    gb_node *fetches[] = {d_max[0], d_max[1], d_min[0], d_min[1]};
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out[4];
+    cr_assert_eq(gb_session_run(s, NULL, 0, fetches, 4, out), GB_OK, "%s", gb_errmsg());
+    const double inf = INFINITY;
+    const double want[4][4] = {{inf, inf, 0, inf}, {0, 0, inf, 0}, {inf, 0, inf, inf}, {0, inf, 0, 0}};
+    const char *names[] = {"d maximum / da", "d maximum / db", "d minimum / da", "d minimum / db"};
+    for (int f = 0; f < 4; f++) expect_values(out[f], want[f], 4, names[f]);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* d(a/b)/db as (-(a/b) / b) * dy: dy * (a/b) first overflowed float32 (1e30 * 1e10 -> -inf) */
+Test(op_edges, the_divisor_gradient_does_not_overflow_on_the_way)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *a = gb_constant_f32(g, "a", gb_dims(1, 2), (float[]){1e30f, 1e20f});
+    gb_node *b = gb_constant_f32(g, "b", gb_dims(1, 2), (float[]){1e30f, 1e10f});
+    gb_node *up = gb_constant_f32(g, "up", gb_dims(1, 2), (float[]){1e30f, 1e30f});
+    gb_node *db = NULL;
+    cr_assert_eq(gb_gradients_with(g, gb_div(g, a, b), up, &b, 1, &db), GB_OK, "%s", gb_errmsg());
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out;
+    cr_assert_eq(run(s, db, NULL, 0, &out), GB_OK, "%s", gb_errmsg());
+    const double want[] = {-1, -1e30};
+    for (int i = 0; i < 2; i++)
+        cr_assert(fabs(gb_tensor_get(out, i) - want[i]) <= fabs(want[i]) * 1e-6, "db[%d]: %.9g, want %.9g", i,
+                  gb_tensor_get(out, i), want[i]);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* argmax compares in the input's type: through double, int64 past 2^53 tied and picked the first */
+Test(op_edges, argmax_of_large_int64_values_is_exact)
+{
+    gb_graph *g = gb_graph_new();
+    int64_t v[] = {(int64_t)1 << 53, ((int64_t)1 << 53) + 1, INT64_MAX - 1, INT64_MAX, INT64_MIN + 1, INT64_MIN};
+    gb_tensor *t = gb_tensor_from(GB_I64, gb_dims(2, 3, 2), v);
+    gb_node *x = gb_constant(g, "x", t);
+    gb_tensor_free(t);
+    gb_node *am = gb_argmax(g, x);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const gb_tensor *out;
+    cr_assert_eq(run(s, am, NULL, 0, &out), GB_OK, "%s", gb_errmsg());
+    expect_values(out, (const double[]){1, 1, 0}, 3, "argmax");
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* gb_print shows int64 exactly (through double, 2^63 - 1 printed as 9223372036854775808) */
+Test(op_edges, print_shows_int64_values_exactly, .init = cr_redirect_stderr)
+{
+    gb_graph *g = gb_graph_new();
+    gb_tensor *t = gb_tensor_from(GB_I64, gb_dims(1, 2), (int64_t[]){INT64_MAX, ((int64_t)1 << 53) + 1});
+    gb_node *x = gb_constant(g, "x", t);
+    gb_tensor_free(t);
+    gb_node *p = gb_print(g, x, "x = ", 1, &x, 2);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(run(s, p, NULL, 0, NULL), GB_OK, "%s", gb_errmsg());
+    gb_session_free(s);
+    gb_graph_free(g);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("x = [9223372036854775807 9007199254740993]\n");
 }

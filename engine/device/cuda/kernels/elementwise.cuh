@@ -142,6 +142,7 @@ template <typename T> __device__ inline T gb_binary_op(int32_t kind, T x, T y)
     case GB_BINARY_MINIMUM: return x <= y || x != x ? x : y;
     case GB_BINARY_SIGMOID_XENT: return (T)gb_sigmoid_xent<double>((double)x, (double)y); // float64 only
     case GB_BINARY_SIGMOID_XENT_GRAD: return (T)gb_sigmoid_xent_grad<double>((double)x, (double)y);
+    case GB_BINARY_KEEP_WHERE: return y != 0 ? x : (T)0;
     default: return x;
     }
 }
@@ -159,6 +160,7 @@ template <> __device__ inline float gb_binary_op(int32_t kind, float x, float y)
     case GB_BINARY_MINIMUM: return x <= y || x != x ? x : y;
     case GB_BINARY_SIGMOID_XENT: return gb_sigmoid_xent<float>(x, y);
     case GB_BINARY_SIGMOID_XENT_GRAD: return gb_sigmoid_xent_grad<float>(x, y);
+    case GB_BINARY_KEEP_WHERE: return y != 0 ? x : 0.0f;
     default: return x;
     }
 }

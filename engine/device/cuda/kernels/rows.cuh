@@ -128,18 +128,29 @@ extern "C" __global__ void gb_k_dense_xent(const gb_cu_rows p)
 }
 
 // argmax over the last axis (the first of equal maxima, NaN above every number, as NumPy): one
-// thread per row.
-extern "C" __global__ void gb_k_argmax(const gb_cu_index p)
+// thread per row, compared in x's own type (int64 past 2^53 is not exact in double).
+template <typename T> __device__ inline void gb_argmax_rows(const gb_cu_index &p)
 {
     GB_GRID_LOOP(r, p.n)
     {
+        const T *row = (const T *)p.x + r * p.depth;
         int64_t best = 0;
-        double best_value = gb_load(p.x, p.x_dtype, r * p.depth);
+        T best_value = row[0];
         for (int64_t c = 1; c < p.depth; c++) {
-            double v = gb_load(p.x, p.x_dtype, r * p.depth + c);
+            T v = row[c];
             if (v > best_value || (v != v && best_value == best_value)) best = c, best_value = v; // NaN wins, as on the CPU
         }
         ((int64_t *)p.y)[r] = best;
+    }
+}
+
+extern "C" __global__ void gb_k_argmax(const gb_cu_index p)
+{
+    switch (p.x_dtype) {
+    case GB_F32: gb_argmax_rows<float>(p); break;
+    case GB_F64: gb_argmax_rows<double>(p); break;
+    case GB_I32: gb_argmax_rows<int32_t>(p); break;
+    default: gb_argmax_rows<int64_t>(p); break;
     }
 }
 
