@@ -279,7 +279,11 @@ static void unary_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     case GB_UNARY_EXP: dx[0] = gb_mul(g, dy, n); break;
     case GB_UNARY_LOG: dx[0] = gb_div(g, dy, x); break;
     case GB_UNARY_ABS: dx[0] = gb_mul(g, dy, gb_sign(g, x)); break;
-    case GB_UNARY_SIGN: dx[0] = NULL; break; /* zero almost everywhere */
+    case GB_UNARY_SIGN: { /* zeros, as TensorFlow's: y depends on x, so x gets a gradient (not NULL) */
+        gb_node *ones = gb_ones_like(g, x);
+        dx[0] = gb_sub(g, ones, ones);
+        break;
+    }
     /* from the output (positive exactly where the input is), so that nothing else reads the input
      * and the session can fuse it with the bias add that produced it */
     case GB_UNARY_RELU: dx[0] = activation_grad(g, GB_ACTIVATION_RELU_GRAD, dy, n, 0); break;

@@ -249,3 +249,19 @@ Test(autodiff_edges, second_derivatives_pass_through_maximum)
 {
     check_hessian_vector(cubed_maximum_loss, (const double[]){6 * 0.5 * 0.5, 0, 6 * 2 * 2});
 }
+
+/* y = sign(x) depends on x: its gradient is zeros (TensorFlow's), not NULL, which callers read as
+ * "y does not depend on x" (and gb_apply_gradients refused) */
+Test(autodiff_edges, the_gradient_of_sign_is_zeros)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *x = gb_variable(g, "x", GB_F32, gb_dims(1, 3), gb_init_constant(2));
+    gb_node *dx = NULL;
+    cr_assert_eq(gb_gradients(g, gb_sign(g, x), &x, 1, &dx), GB_OK, "%s", gb_graph_errmsg(g));
+    cr_assert_not_null(dx);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    const float *v = run_once(s, g, dx);
+    for (int i = 0; i < 3; i++) cr_assert_eq(v[i], 0.0f, "dx[%d] = %g", i, v[i]);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
