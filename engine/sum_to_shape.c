@@ -67,29 +67,21 @@ static int walk_next(const group_walk *w, int64_t *index, int64_t *offset)
     return 0;
 }
 
-static inline double run_sum_f32(const float *x, int64_t n)
-{
-    double lane[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int l = 0; l < LANES; l++) lane[l] += x[i + l];
-    double sum = 0;
-    for (int l = 0; l < LANES; l++) sum += lane[l];
-    for (; i < n; i++) sum += x[i];
-    return sum;
-}
-
-static inline double run_sum_f64(const double *x, int64_t n)
-{
-    double lane[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int l = 0; l < LANES; l++) lane[l] += x[i + l];
-    double sum = 0;
-    for (int l = 0; l < LANES; l++) sum += lane[l];
-    for (; i < n; i++) sum += x[i];
-    return sum;
-}
+/* The sum of n contiguous elements in LANES partial sums (vectors), in double. */
+#define DEFINE_RUN_SUM(T, suffix)                                           \
+    static inline double run_sum_##suffix(const T *x, int64_t n)            \
+    {                                                                       \
+        double lane[LANES] = {0};                                           \
+        int64_t i = 0;                                                      \
+        for (; i + LANES <= n; i += LANES)                                  \
+            for (int l = 0; l < LANES; l++) lane[l] += x[i + l];            \
+        double sum = 0;                                                     \
+        for (int l = 0; l < LANES; l++) sum += lane[l];                     \
+        for (; i < n; i++) sum += x[i];                                     \
+        return sum;                                                         \
+    }
+DEFINE_RUN_SUM(float, f32)
+DEFINE_RUN_SUM(double, f64)
 
 static inline double run_sum(const sum_job *j, int64_t offset, int64_t n)
 {
