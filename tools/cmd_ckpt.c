@@ -364,7 +364,7 @@ static int cmd_show(int argc, char **argv)
     int result = EXIT_OK;
     tensor_values t = {0};
     if (!e) {
-        fprintf(stderr, "gradboard ckpt: no tensor named %s\n", name);
+        fprintf(stderr, "gradboard ckpt: no tensor named %s in %s\n", name, path);
         result = EXIT_DATA_ERROR;
     } else if (kind_of(e->dtype) == KIND_NONE) {
         fprintf(stderr, "gradboard ckpt: %s is %s, which this tool cannot print\n", name, gb_tf_dtype_name(e->dtype));

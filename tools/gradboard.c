@@ -12,7 +12,7 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  events PATH   list, export or check TensorBoard event files\n"
-            "  ckpt ...      list, show, verify or compare TensorFlow checkpoints\n"
+            "  ckpt ...      list, show, verify, compare, import or export TensorFlow checkpoints\n"
             "\n"
             "options:\n"
             "  -h, --help     this help ('gradboard <command> --help' for a command)\n"

@@ -6,13 +6,16 @@
 
 static gb_status log_config(gb_writer *w, const fm_config *cfg, const char *layers)
 {
-    char text[2048];
+    char text[2048], widths[256]; /* "384,192" as the flag has it, shown as 784-384-192-10 */
+    snprintf(widths, sizeof widths, "%s", layers);
+    for (char *c = widths; *c; c++)
+        if (*c == ',') *c = '-';
     snprintf(text, sizeof text,
              "| option | value |\n|---|---|\n"
              "| layers | 784-%s-10 |\n| batch | %d |\n| optimizer | %s |\n| learning rate | %g (%s) |\n"
              "| dropout | %g |\n| epochs | %d |\n| seed | %llu |\n| training examples | %s |\n"
              "| data | `%s` |\n",
-             layers, cfg->batch, cfg->optimizer, cfg->learning_rate, cfg->schedule, cfg->dropout, cfg->epochs,
+             widths, cfg->batch, cfg->optimizer, cfg->learning_rate, cfg->schedule, cfg->dropout, cfg->epochs,
              (unsigned long long)cfg->seed, cfg->train_size ? "subset" : "all", cfg->data_dir);
     return gb_summary_text(w, "config", 0, text);
 }

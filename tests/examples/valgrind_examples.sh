@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every example under valgrind (memcheck): no invalid access, no uninitialised value used, and
-# no memory lost (definite or indirect leaks; "still reachable" is what the OpenBLAS and worker
-# threads keep for the life of the process). fashion_mnist runs on a 300-image slice of the
+# no memory lost (definite or indirect leaks; the OpenBLAS and engine worker threads live for the
+# whole process, and valgrind reports their blocks as "still reachable" or "possibly lost"). fashion_mnist runs on a 300-image slice of the
 # dataset so it finishes in seconds.
 #   valgrind_examples.sh EXAMPLES_DIR
 set -euo pipefail

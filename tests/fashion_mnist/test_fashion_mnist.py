@@ -142,3 +142,11 @@ def test_check_numerics_names_the_op_where_training_blows_up(tmp_path):
     checked = run(*diverging, "--check-numerics", "--logdir", tmp_path / "checked", check=False)
     assert checked.returncode == 1, checked.stdout
     assert re.search(r"check_numerics: op \S+ \(\w+\) produced (NaN|[+-]Inf) at element \d+", checked.stderr), checked.stderr
+
+
+def test_the_config_text_shows_the_layer_widths_as_the_model_has_them(tmp_path):
+    run("--train-size", "256", "--test-size", "100", "--layers", "64,32", "--epochs", "1", "--no-progress",
+        "--logdir", tmp_path)
+    listed = subprocess.run([TOOL, "events", tmp_path, "--json", "--tag", "config"], capture_output=True, text=True,
+                            check=True).stdout
+    assert "| layers | 784-64-32-10 |" in listed, listed  # was 784-64,32-10

@@ -1,8 +1,9 @@
 /* gradboard/hparams.h: hyperparameters and metrics for TensorBoard's HParams dashboard.
  *
  *   // once, in the log directory's root run: what to compare
- *   gb_hparam_info infos[] = {{"lr", GB_HPARAM_NUMBER, 1e-4, 1e-1}, {"optimizer", GB_HPARAM_STRING}};
- *   gb_metric_info metrics[] = {{"test/accuracy"}};
+ *   gb_hparam_info infos[] = {{.name = "lr", .type = GB_HPARAM_NUMBER, .min = 1e-4, .max = 1e-1},
+ *                             {.name = "optimizer", .type = GB_HPARAM_STRING}};
+ *   gb_metric_info metrics[] = {{.tag = "test/accuracy"}};
  *   gb_summary_hparams_config(root_writer, infos, 2, metrics, 1);
  *
  *   // in each trial's run
