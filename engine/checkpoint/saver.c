@@ -166,8 +166,10 @@ static char *unique_name(const char *path)
     return file_of(path, suffix);
 }
 
-/* Savers sharing a directory take turns at its state file (read, change, replace): else two
- * saves can each write a list without the other's checkpoint, which no max_to_keep then deletes.
+/* Savers sharing a directory take turns, each save whole: deciding whether its step is saved
+ * already, renaming its files into place and rewriting the state file (read, change, replace).
+ * Else two saves can each write a list without the other's checkpoint, which no max_to_keep then
+ * deletes, and two savers of one prefix can leave one's index beside the other's data.
  * Returns the descriptor holding the lock; where locks are not supported saves go on without. */
 static int lock_directory(const char *dir)
 {
@@ -186,8 +188,7 @@ static void unlock_directory(int fd)
  * once the list is on disk. */
 static gb_status update_state(gb_saver *sv, const char *latest, const char *drop, char ***doomed_out, size_t *n_doomed_out)
 {
-    int lock = lock_directory(sv->dir);
-    gb_ckpt_state state;
+    gb_ckpt_state state; /* the caller holds the directory's lock */
     if (gb_ckpt_state_read(sv->dir, &state) != GB_OK) memset(&state, 0, sizeof state);
     gb_status st = GB_OK;
     char **all = malloc((state.n_all + 1) * sizeof *all);
@@ -234,7 +235,6 @@ static gb_status update_state(gb_saver *sv, const char *latest, const char *drop
     state.latest = st == GB_OK ? strdup(latest) : NULL;
     if (st == GB_OK && !state.latest) st = gb_fail(GB_ENOMEM, "gb_saver_save: out of memory");
     if (st == GB_OK) st = gb_ckpt_state_write(sv->dir, &state);
-    unlock_directory(lock);
     gb_ckpt_state_clear(&state);
     if (st == GB_OK) gb_ckpt_stage("state_written");
     if (st != GB_OK || !doomed_out) {
@@ -352,6 +352,7 @@ gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix
     char *prefix = malloc(len), *side = NULL;
     if (!prefix) return gb_fail(GB_ENOMEM, "gb_saver_save: out of memory");
     snprintf(prefix, len, "%s-%lld", sv->base, (long long)step);
+    int lock = lock_directory(sv->dir);
     int again = index_exists(prefix), wrote = 0, side_named = 0;
     if (again && !(side = unique_name(prefix))) st = gb_fail(GB_ENOMEM, "gb_saver_save: out of memory");
     if (st == GB_OK) st = write_bundle(sv, s, again ? side : prefix);
@@ -379,6 +380,7 @@ gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix
         if (!state_names(sv, relative(sv, mine), st)) delete_checkpoint(mine);
         else if (side_named) gb_fail_context(st, "gb_saver_save: saved as %s, which the state file names, not as %s", side, prefix);
     }
+    unlock_directory(lock);
     free(side);
     if (st == GB_OK && prefix_out)
         *prefix_out = prefix;

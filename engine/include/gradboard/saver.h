@@ -49,7 +49,9 @@ void gb_saver_set_durable(gb_saver *sv, int durable);
  * the new one. A step saved again is first saved under a temporary name, which the state file
  * names until the files have their step's name. A failed save removes the files it wrote, unless
  * the state file already names them. Savers sharing a directory, in threads or processes, take
- * turns at its state file. */
+ * turns, a whole save at a time (so savers of one prefix saving one step leave one whole
+ * checkpoint). Like gb_session_assign, a save or restore must not overlap a run of the same
+ * session: a save during a training step would store variables half updated. */
 gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix_out);
 
 /* Restores every variable of the saver from prefix (and marks them initialised). Fails, changing

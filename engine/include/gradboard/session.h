@@ -12,7 +12,10 @@
  *
  * The first run with a given set of fetches and feed shapes plans the work once: the nodes to
  * run, their order and the reuse of buffers. Later runs with the same shapes allocate nothing.
- * A session is not thread-safe; use one per thread.
+ * A session is not thread-safe; use one per thread. Sessions of one graph may run at once in
+ * different threads, while no thread adds nodes to that graph. While any CPU session runs, the
+ * engine holds OpenBLAS to one thread (it splits the GEMMs across its own pool) and restores the
+ * program's setting when the last run ends.
  */
 #ifndef GRADBOARD_SESSION_H
 #define GRADBOARD_SESSION_H
@@ -37,7 +40,7 @@ typedef struct gb_feed {
 
 /* Returns a new session on g (free with gb_session_free before the graph), NULL on failure
  * (gb_errmsg says why: a graph with an error, a device this build or machine lacks). Nodes may
- * still be added to g afterwards.
+ * still be added to g afterwards, between runs (never while a session of g runs).
  *
  * GB_CUDA runs the session on the first NVIDIA GPU: variables, constants and activations live in
  * device memory, matmuls go through cuBLAS and the other ops through the engine's kernels (an op

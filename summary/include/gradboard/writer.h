@@ -107,7 +107,7 @@ const char *gb_writer_path(const gb_writer *w);
 int gb_utf8_valid(const char *s, size_t len);
 
 /* Flushes, closes and frees w, also on failure (the status then says what was lost).
- * NULL is a no-op. */
+ * NULL is a no-op. Call it once every other call on w, in any thread, has returned. */
 gb_status gb_writer_close(gb_writer *w);
 
 #ifdef __cplusplus
