@@ -96,7 +96,12 @@ gb_status gb_bundle_reader_open(gb_bundle_reader **out, const char *prefix)
     uint8_t *file = NULL;
     size_t len = 0;
     gb_status st = read_file(index_path, &file, &len);
-    if (st == GB_ENOTFOUND && is_v1_checkpoint(prefix))
+    const char *data_part = strstr(prefix, ".data-");
+    size_t stem = plen > 6 && !strcmp(prefix + plen - 6, ".index") ? plen - 6 : data_part ? (size_t)(data_part - prefix) : 0;
+    if (st == GB_ENOTFOUND && stem) /* one of a checkpoint's files, whose index is also an SSTable */
+        st = gb_fail(GB_ENOTFOUND, "checkpoint %s: that is one of a checkpoint's files; pass its prefix, %.*s", prefix,
+                     (int)stem, prefix);
+    else if (st == GB_ENOTFOUND && is_v1_checkpoint(prefix))
         st = gb_fail(GB_EUNSUPPORTED, "checkpoint %s is in TensorFlow's V1 format (one file, no .index), which gradboard "
                                       "does not read; TensorFlow can re-save it in the V2 format (its default since 1.2)",
                      prefix);

@@ -21,6 +21,7 @@
 #include "internal/ckpt_hooks.h"
 #include "internal/ckpt_state.h"
 #include "internal/error.h"
+#include "internal/fs.h"
 #include "internal/graph_impl.h"
 #include "internal/session_impl.h"
 
@@ -352,6 +353,12 @@ gb_status gb_saver_save(gb_saver *sv, gb_session *s, int64_t step, char **prefix
     char *prefix = malloc(len), *side = NULL;
     if (!prefix) return gb_fail(GB_ENOMEM, "gb_saver_save: out of memory");
     snprintf(prefix, len, "%s-%lld", sv->base, (long long)step);
+    st = gb_mkdir_p(sv->dir); /* as gb_writer_open makes its log directory */
+    if (st != GB_OK) {
+        gb_fail_context(st, "gb_saver_save: cannot make the checkpoint directory");
+        free(prefix);
+        return st;
+    }
     int lock = lock_directory(sv->dir);
     int again = index_exists(prefix), wrote = 0, side_named = 0;
     if (again && !(side = unique_name(prefix))) st = gb_fail(GB_ENOMEM, "gb_saver_save: out of memory");

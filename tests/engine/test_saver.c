@@ -692,3 +692,60 @@ Test(saver, savers_of_one_prefix_saving_the_same_step_leave_a_whole_checkpoint)
     cr_assert_eq(bad, 0, "%d of %d rounds left a latest checkpoint that does not load; the first: %s", bad,
                  SAME_PREFIX_ROUNDS, first);
 }
+
+/* A checkpoint's own file given for its prefix: the index is an SSTable, which the V1 check took
+ * for a V1 checkpoint ("TensorFlow can re-save it"); now the message names the prefix to pass. */
+Test(saver, one_of_a_checkpoints_files_for_its_prefix_names_the_prefix)
+{
+    gb_graph *g = gb_graph_new();
+    gb_variable(g, "v", GB_F32, gb_dims(1, 4), gb_init_constant(1));
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK);
+    char base[700], *prefix = NULL;
+    snprintf(base, sizeof base, "%s/model.ckpt", test_dir);
+    gb_saver *sv = gb_saver_new(g, base, 5);
+    cr_assert_eq(gb_saver_save(sv, s, 8, &prefix), GB_OK, "%s", gb_errmsg());
+    const char *suffixes[] = {".index", ".data-00000-of-00001"};
+    for (int k = 0; k < 2; k++) {
+        char file[800], want[900];
+        snprintf(file, sizeof file, "%s%s", prefix, suffixes[k]);
+        snprintf(want, sizeof want, "pass its prefix, %s", prefix);
+        cr_assert_eq(gb_saver_restore(sv, s, file), GB_ENOTFOUND, "%s", file);
+        cr_assert(strstr(gb_errmsg(), want), "%s", gb_errmsg());
+    }
+    free(prefix);
+    gb_saver_free(sv);
+    gb_session_free(s);
+    gb_graph_free(g);
+}
+
+/* The saver makes its directory, as gb_writer_open makes a log directory (it failed naming its
+ * temporary file: "cannot create new/sub/model.ckpt-1.data-00000-of-00001.tempstate..."). */
+Test(saver, saving_into_a_missing_directory_makes_it)
+{
+    gb_graph *g = gb_graph_new();
+    gb_variable(g, "v", GB_F32, gb_dims(1, 4), gb_init_constant(3));
+    gb_node *init = gb_global_variables_initializer(g);
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK);
+    char base[800], dir[700];
+    snprintf(dir, sizeof dir, "%s/new/sub", test_dir);
+    snprintf(base, sizeof base, "%s/model.ckpt", dir);
+    gb_saver *sv = gb_saver_new(g, base, 5);
+    char *prefix = NULL;
+    cr_assert_eq(gb_saver_save(sv, s, 1, &prefix), GB_OK, "%s", gb_errmsg());
+    char *latest = gb_latest_checkpoint(dir);
+    cr_assert_str_eq(latest, prefix);
+    cr_assert_eq(gb_saver_restore(sv, s, latest), GB_OK, "%s", gb_errmsg());
+    free(latest), free(prefix);
+    /* a path through a file cannot become a directory: the error says which */
+    snprintf(base, sizeof base, "%s/new/sub/model.ckpt-1.index/x/model.ckpt", test_dir);
+    gb_saver *blocked = gb_saver_new(g, base, 5);
+    cr_assert_eq(gb_saver_save(blocked, s, 2, NULL), GB_EIO);
+    cr_assert(strstr(gb_errmsg(), "checkpoint directory"), "%s", gb_errmsg());
+    gb_saver_free(blocked);
+    gb_saver_free(sv);
+    gb_session_free(s);
+    gb_graph_free(g);
+}

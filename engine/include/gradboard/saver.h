@@ -44,8 +44,8 @@ void gb_saver_set_keep_every_n_hours(gb_saver *sv, double hours);
  * (see gb_bundle_writer_set_durable). The state file is always written atomically and fsynced. */
 void gb_saver_set_durable(gb_saver *sv, int durable);
 
-/* Saves every variable of s. On success *prefix_out (when non-NULL) gets the new checkpoint's
- * prefix (free it). Older checkpoints beyond max_to_keep are deleted after the state file names
+/* Saves every variable of s, making the checkpoint directory (and its parents) when missing. On
+ * success *prefix_out (when non-NULL) gets the new checkpoint's prefix (free it). Older checkpoints beyond max_to_keep are deleted after the state file names
  * the new one. A step saved again is first saved under a temporary name, which the state file
  * names until the files have their step's name. A failed save removes the files it wrote, unless
  * the state file already names them. Savers sharing a directory, in threads or processes, take
