@@ -125,3 +125,14 @@ int test_run(const char *command, char **out)
         free(buf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+char *test_listing(const char *dir)
+{
+    char command[4200], *out = NULL;
+    snprintf(command, sizeof command, "ls '%s' | tr '\\n' ' '", dir);
+    if (test_run(command, &out) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}

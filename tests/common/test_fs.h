@@ -33,4 +33,7 @@ char *test_only_event_file(const char *dir);
  * Returns the exit status (or -1). */
 int test_run(const char *command, char **out);
 
+/* The names in dir, sorted, each followed by a space (malloc'd), or NULL when dir cannot be listed. */
+char *test_listing(const char *dir);
+
 #endif
