@@ -97,8 +97,11 @@ static gb_status reduce_into(gb_cuda_session *cs, const gb_tensor *x, const gb_s
         return gb_cuda_launch(cs, GB_KERNEL_FILL, gb_cuda_grid(cs, p.outputs), THREADS, &f);
     }
     if (innermost_reduced) {
-        int64_t grid = p.outputs < 65535 * 16 ? p.outputs : 65535 * 16;
-        return gb_cuda_launch(cs, GB_KERNEL_REDUCE_ROWS, (unsigned)grid, THREADS, &p);
+        /* a warp per row unless the rows are long and too few to give every SM 16 warps */
+        p.warp_per_output = p.per_output <= 1024 || p.outputs >= (int64_t)cs->sm_count * 16;
+        int64_t per_block = p.warp_per_output ? THREADS / 32 : 1, most = (int64_t)cs->sm_count * 64;
+        int64_t blocks = (p.outputs + per_block - 1) / per_block;
+        return gb_cuda_launch(cs, GB_KERNEL_REDUCE_ROWS, (unsigned)(blocks < most ? blocks : most), THREADS, &p);
     }
     int64_t tiles = (p.outputs + 31) / 32, most = (int64_t)cs->sm_count * 32;
     return gb_cuda_launch(cs, GB_KERNEL_REDUCE_COLUMNS, (unsigned)(tiles < most ? tiles : most), THREADS, &p);

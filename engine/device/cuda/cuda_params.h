@@ -84,6 +84,7 @@ typedef struct gb_cu_reduce {
     int64_t out_dim[GB_CUDA_MAX_RANK], out_stride[GB_CUDA_MAX_RANK];
     int64_t red_dim[GB_CUDA_MAX_RANK], red_stride[GB_CUDA_MAX_RANK];
     int32_t out_rank, red_rank, kind, dtype;
+    int32_t warp_per_output; /* innermost axis reduced: a warp per output, else a block */
 } gb_cu_reduce;
 
 /* Row-wise ops over the last axis of x [rows, cols]. */

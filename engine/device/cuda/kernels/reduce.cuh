@@ -1,7 +1,8 @@
 // Reductions (sum, mean, max over axes; the sums that undo broadcasting). Two shapes of work:
-// when the innermost axis is reduced, one block cooperates on each output (reads along rows are
-// coalesced); otherwise a warp takes 32 neighbouring outputs and the block's warps share out the
-// reduced elements (the bias gradient [rows, cols] -> [cols]). float32 sums accumulate in double
+// when the innermost axis is reduced, a warp (or, for a few long rows, a whole block) cooperates
+// on each output, so reads along rows are coalesced; otherwise a warp takes 32 neighbouring
+// outputs and the block's warps share out the reduced elements (the bias gradient
+// [rows, cols] -> [cols]). float32 sums accumulate in double
 // (A below), as on the CPU: a float32 accumulator running over thousands of elements loses
 // whole digits.
 #pragma once
@@ -21,7 +22,26 @@ template <typename T> __device__ inline T gb_reduce_identity(int32_t kind)
     return kind == GB_REDUCE_MAX ? (T)-INFINITY : (T)0;
 }
 
-template <typename T, typename A> __device__ inline void gb_reduce_rows(const gb_cu_reduce &p)
+// A warp per output, the block's 8 warps on 8 outputs: per-example sums over [10^6, 10] are
+// 125 000 blocks, where a block per output would be 10^6 blocks of 246 idle threads each. The
+// loop bound is the same for the whole warp, so every lane reaches the shuffles.
+template <typename T, typename A> __device__ inline void gb_reduce_rows_by_warp(const gb_cu_reduce &p)
+{
+    const T *x = (const T *)p.x;
+    int lane = threadIdx.x % 32, warps_per_block = blockDim.x / 32;
+    for (int64_t o = (int64_t)blockIdx.x * warps_per_block + threadIdx.x / 32; o < p.outputs;
+         o += (int64_t)gridDim.x * warps_per_block) {
+        int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
+        A acc = gb_reduce_identity<A>(p.kind);
+        for (int64_t r = lane; r < p.per_output; r += 32)
+            acc = gb_reduce_combine<A>(p.kind, acc, (A)x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+        acc = p.kind == GB_REDUCE_MAX ? gb_warp_max(acc) : gb_warp_sum(acc);
+        if (lane == 0) ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? acc : acc * p.scale);
+    }
+}
+
+// A block per output, for rows too long for a warp when there are too few of them to fill the GPU.
+template <typename T, typename A> __device__ inline void gb_reduce_rows_by_block(const gb_cu_reduce &p)
 {
     __shared__ A partial[GB_REDUCE_THREADS];
     const T *x = (const T *)p.x;
@@ -73,6 +93,14 @@ template <typename T, typename A> __device__ inline void gb_reduce_columns(const
         }
         __syncthreads();
     }
+}
+
+template <typename T, typename A> __device__ inline void gb_reduce_rows(const gb_cu_reduce &p)
+{
+    if (p.warp_per_output)
+        gb_reduce_rows_by_warp<T, A>(p);
+    else
+        gb_reduce_rows_by_block<T, A>(p);
 }
 
 extern "C" __global__ void gb_k_reduce_rows(const gb_cu_reduce p)
