@@ -27,8 +27,14 @@ void gb_plan_free(gb_plan *p)
     free(p->fused_add);
     free(p->fused_matmul);
     free(p->fused_scale);
-    if (p->device_state) gb_cuda_plan_state_free(p->device_state);
+    gb_plan_release_device_state(p);
     free(p);
+}
+
+void gb_plan_release_device_state(gb_plan *p)
+{
+    if (p->device_state) gb_cuda_plan_state_free(p->device_state);
+    p->device_state = NULL;
 }
 
 int gb_plan_matches(const gb_plan *p, const gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,

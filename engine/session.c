@@ -82,6 +82,7 @@ gb_session *gb_session_new(gb_graph *g, gb_device device)
         return NULL;
     }
     s->cuda = cuda;
+    if (cuda) gb_cuda_session_set_owner(cuda, s);
     s->graph = g;
     s->generation = g->generation;
     s->device = device;
@@ -224,6 +225,12 @@ gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_ten
     }
     gb_session_mark_initialized(s, variable);
     return GB_OK;
+}
+
+void gb_session_release_device_plans(gb_session *s, const gb_plan *keep)
+{
+    for (int i = 0; i < MAX_PLANS && s->plans[i]; i++)
+        if (s->plans[i] != keep) gb_plan_release_device_state(s->plans[i]);
 }
 
 /* The cached plan for these fetches and feed shapes, built on a miss. */

@@ -13,6 +13,9 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
                         int host_buffers, gb_plan **out);
 void gb_plan_free(gb_plan *p);
 
+/* Frees what a device executor attached to p (its device memory); the next run prepares it again. */
+void gb_plan_release_device_state(gb_plan *p);
+
 /* 1 when p was built for exactly these fetches and feed nodes, dtypes and shapes. */
 int gb_plan_matches(const gb_plan *p, const gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
                     size_t n_fetches);

@@ -199,6 +199,11 @@ static void launch(CUfunc_st *k, unsigned grid, unsigned block, const void *para
 // ---- memory ----
 
 static std::map<uintptr_t, size_t> device_memory, pinned_memory;
+// The device's memory as cuMemGetInfo reports it; allocations past it fail with
+// CUDA_ERROR_OUT_OF_MEMORY (tests shrink it with gb_emu_set_device_memory).
+static const size_t emulated_device_bytes = (size_t)80 << 30;
+static size_t device_limit = emulated_device_bytes, device_in_use;
+static size_t device_granule(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 static bool inside(const std::map<uintptr_t, size_t> &regions, uintptr_t p, size_t bytes)
 {
@@ -421,10 +426,13 @@ CUresult cuMemAlloc(CUdeviceptr *ptr, size_t bytes)
     EMU_ENTRY();
     NEED_CONTEXT();
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
-    void *p = aligned_alloc(256, (bytes + 255) / 256 * 256);
+    if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (device_granule(bytes) > device_limit - device_in_use) return CUDA_ERROR_OUT_OF_MEMORY;
+    void *p = aligned_alloc(256, device_granule(bytes));
     if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
     memset(p, 0xff, bytes); // NaN in every float: unwritten memory shows
     device_memory[(uintptr_t)p] = bytes;
+    device_in_use += device_granule(bytes);
     *ptr = (CUdeviceptr)(uintptr_t)p;
     return CUDA_SUCCESS;
 }
@@ -434,8 +442,20 @@ CUresult cuMemFree(CUdeviceptr ptr)
     EMU_ENTRY();
     NEED_CONTEXT();
     if (check_no_capture() != CUDA_SUCCESS) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
-    if (!device_memory.erase((uintptr_t)ptr)) return CUDA_ERROR_INVALID_VALUE;
+    auto found = device_memory.find((uintptr_t)ptr);
+    if (found == device_memory.end()) return CUDA_ERROR_INVALID_VALUE;
+    device_in_use -= device_granule(found->second);
+    device_memory.erase(found);
     free((void *)(uintptr_t)ptr);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemGetInfo(size_t *free_bytes, size_t *total)
+{
+    EMU_ENTRY();
+    NEED_CONTEXT();
+    *free_bytes = device_limit - device_in_use;
+    *total = device_limit;
     return CUDA_SUCCESS;
 }
 
@@ -639,6 +659,21 @@ size_t gb_emu_live_allocations(void)
 {
     EMU_ENTRY();
     return device_memory.size() + pinned_memory.size();
+}
+
+// For tests: device memory allocated now, in bytes (each allocation rounded up to 256).
+size_t gb_emu_device_bytes_in_use(void)
+{
+    EMU_ENTRY();
+    return device_in_use;
+}
+
+// For tests: the device's memory from now on (0: the emulated 80 GiB). Allocations already made
+// stay; new ones fail once the total would pass it.
+void gb_emu_set_device_memory(size_t bytes)
+{
+    EMU_ENTRY();
+    device_limit = bytes ? (bytes > device_in_use ? bytes : device_in_use) : emulated_device_bytes;
 }
 
 // For tests: how many times the kernel called `name` has run (eagerly or in graph replays).

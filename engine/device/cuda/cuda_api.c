@@ -36,6 +36,7 @@ static const symbol driver_symbols[] = {
     DRIVER(cuStreamSynchronize, "cuStreamSynchronize"),
     DRIVER(cuMemAlloc, "cuMemAlloc_v2"),
     DRIVER(cuMemFree, "cuMemFree_v2"),
+    DRIVER(cuMemGetInfo, "cuMemGetInfo_v2"),
     DRIVER(cuMemHostAlloc, "cuMemHostAlloc"),
     DRIVER(cuMemFreeHost, "cuMemFreeHost"),
     DRIVER(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2"),

@@ -32,6 +32,7 @@ typedef struct gb_cuda_api {
     CUresult (*cuStreamSynchronize)(CUstream stream);
     CUresult (*cuMemAlloc)(CUdeviceptr *ptr, size_t bytes);
     CUresult (*cuMemFree)(CUdeviceptr ptr);
+    CUresult (*cuMemGetInfo)(size_t *free_bytes, size_t *total);
     CUresult (*cuMemHostAlloc)(void **ptr, size_t bytes, unsigned int flags);
     CUresult (*cuMemFreeHost)(void *ptr);
     CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream);

@@ -186,28 +186,63 @@ static size_t value_bytes(const gb_node *n)
     return bytes ? bytes : 1;
 }
 
-CUdeviceptr gb_cuda_variable(gb_cuda_session *cs, const gb_node *v)
+void gb_cuda_session_set_owner(gb_cuda_session *cs, gb_session *owner) { cs->owner = owner; }
+
+static double mib(size_t bytes) { return (double)bytes / (1 << 20); }
+
+gb_status gb_cuda_alloc(gb_cuda_session *cs, CUdeviceptr *ptr, size_t bytes, const char *what)
 {
-    if (!ensure_slot(&cs->vars, &cs->n_vars, v->variable_index)) return 0;
-    CUdeviceptr *slot = &cs->vars[v->variable_index];
-    if (!*slot && cs->api->cuMemAlloc(slot, value_bytes(v)) != CUDA_SUCCESS) *slot = 0;
-    return *slot;
+    *ptr = 0;
+    CUresult r = cs->api->cuMemAlloc(ptr, bytes);
+    if (r == CUDA_ERROR_OUT_OF_MEMORY && cs->owner) {
+        gb_session_release_device_plans(cs->owner, cs->running);
+        r = cs->api->cuMemAlloc(ptr, bytes);
+    }
+    if (r == CUDA_SUCCESS) return GB_OK;
+    *ptr = 0;
+    if (r != CUDA_ERROR_OUT_OF_MEMORY) return gb_cuda_check(r, what);
+    size_t free_bytes = 0, total = 0;
+    if (cs->api->cuMemGetInfo(&free_bytes, &total) != CUDA_SUCCESS) free_bytes = total = 0;
+    return gb_fail(GB_ENOMEM, "CUDA: out of device memory for %s: %.1f MiB asked, %.1f MiB free of %.1f MiB", what,
+                   mib(bytes), mib(free_bytes), mib(total));
 }
 
-CUdeviceptr gb_cuda_constant(gb_cuda_session *cs, const gb_node *n)
+gb_status gb_cuda_variable(gb_cuda_session *cs, const gb_node *v, CUdeviceptr *out)
 {
-    if (!ensure_slot(&cs->consts, &cs->n_consts, n->id)) return 0;
-    CUdeviceptr *slot = &cs->consts[n->id];
-    if (*slot) return *slot;
-    size_t bytes = n->value->bytes ? n->value->bytes : 1;
-    if (cs->api->cuMemAlloc(slot, bytes) != CUDA_SUCCESS) return *slot = 0;
-    /* synchronous: the host value is the graph's, and this happens once, before any capture */
-    if (cs->api->cuMemcpyHtoDAsync(*slot, n->value->data, n->value->bytes, cs->stream) != CUDA_SUCCESS ||
-        cs->api->cuStreamSynchronize(cs->stream) != CUDA_SUCCESS) {
-        cs->api->cuMemFree(*slot);
-        return *slot = 0;
+    *out = 0;
+    if (!ensure_slot(&cs->vars, &cs->n_vars, v->variable_index)) return gb_fail(GB_ENOMEM, "CUDA: out of memory");
+    CUdeviceptr *slot = &cs->vars[v->variable_index];
+    if (!*slot) {
+        char what[300];
+        snprintf(what, sizeof what, "variable %s", v->name);
+        gb_status st = gb_cuda_alloc(cs, slot, value_bytes(v), what);
+        if (st != GB_OK) return st;
     }
-    return *slot;
+    *out = *slot;
+    return GB_OK;
+}
+
+gb_status gb_cuda_constant(gb_cuda_session *cs, const gb_node *n, CUdeviceptr *out)
+{
+    *out = 0;
+    if (!ensure_slot(&cs->consts, &cs->n_consts, n->id)) return gb_fail(GB_ENOMEM, "CUDA: out of memory");
+    CUdeviceptr *slot = &cs->consts[n->id];
+    if (!*slot) {
+        char what[300];
+        snprintf(what, sizeof what, "constant %s", n->name);
+        gb_status st = gb_cuda_alloc(cs, slot, n->value->bytes ? n->value->bytes : 1, what);
+        if (st != GB_OK) return st;
+        /* synchronous: the host value is the graph's, and this happens once, before any capture */
+        st = gb_cuda_check(cs->api->cuMemcpyHtoDAsync(*slot, n->value->data, n->value->bytes, cs->stream), what);
+        if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), what);
+        if (st != GB_OK) {
+            cs->api->cuMemFree(*slot);
+            *slot = 0;
+            return st;
+        }
+    }
+    *out = *slot;
+    return GB_OK;
 }
 
 gb_status gb_cuda_variable_download(gb_session *s, const gb_node *v, gb_tensor *host)
@@ -215,8 +250,9 @@ gb_status gb_cuda_variable_download(gb_session *s, const gb_node *v, gb_tensor *
     gb_cuda_session *cs = gb_session_cuda(s);
     gb_status st = gb_cuda_enter(cs);
     if (st != GB_OK) return st;
-    CUdeviceptr d = gb_cuda_variable(cs, v);
-    if (!d) return gb_fail(GB_ENOMEM, "CUDA: no device memory for variable %s", v->name);
+    CUdeviceptr d;
+    st = gb_cuda_variable(cs, v, &d);
+    if (st != GB_OK) return st;
     st = gb_cuda_check(cs->api->cuMemcpyDtoHAsync(host->data, d, host->bytes, cs->stream), "reading a variable");
     if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "reading a variable");
     return st;
@@ -227,8 +263,9 @@ gb_status gb_cuda_variable_upload(gb_session *s, const gb_node *v, const gb_tens
     gb_cuda_session *cs = gb_session_cuda(s);
     gb_status st = gb_cuda_enter(cs);
     if (st != GB_OK) return st;
-    CUdeviceptr d = gb_cuda_variable(cs, v);
-    if (!d) return gb_fail(GB_ENOMEM, "CUDA: no device memory for variable %s", v->name);
+    CUdeviceptr d;
+    st = gb_cuda_variable(cs, v, &d);
+    if (st != GB_OK) return st;
     st = gb_cuda_check(cs->api->cuMemcpyHtoDAsync(d, host->data, host->bytes, cs->stream), "writing a variable");
     if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "writing a variable");
     return st;

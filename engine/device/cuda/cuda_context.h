@@ -45,6 +45,8 @@ struct gb_cuda_session {
     size_t n_fresh, fresh_cap;      /* uninitialised again if the run fails */
     gb_cu_apply_batch updates;      /* queued, launched together by gb_cuda_flush_updates */
     int queue_updates;              /* set while a run may queue them (not when timing each node) */
+    gb_session *owner;              /* whose cached plans give memory back (gb_cuda_alloc) */
+    const gb_plan *running;         /* the plan of the run under way, which keeps its memory */
     char description[256];
 };
 
@@ -69,10 +71,15 @@ gb_status gb_cuda_flush_updates(gb_cuda_session *cs);
  * by one: a node touching them must wait for the queue to be flushed. */
 int gb_cuda_updates_touch(const gb_cuda_session *cs, const void *data, size_t bytes, int writes);
 
-/* The device storage of variable v (allocated on first use; 0 when out of memory). */
-CUdeviceptr gb_cuda_variable(gb_cuda_session *cs, const gb_node *v);
+/* bytes of device memory for `what` into *ptr. Out of memory, the session's other cached plans
+ * give theirs back and the allocation is tried once more; then GB_ENOMEM says how much was asked
+ * and how much the GPU has free. */
+gb_status gb_cuda_alloc(gb_cuda_session *cs, CUdeviceptr *ptr, size_t bytes, const char *what);
 
-/* The device copy of constant node n, uploaded on first use (0 when out of memory). */
-CUdeviceptr gb_cuda_constant(gb_cuda_session *cs, const gb_node *n);
+/* The device storage of variable v in *out, allocated on first use. */
+gb_status gb_cuda_variable(gb_cuda_session *cs, const gb_node *v, CUdeviceptr *out);
+
+/* The device copy of constant node n in *out, uploaded on first use. */
+gb_status gb_cuda_constant(gb_cuda_session *cs, const gb_node *n, CUdeviceptr *out);
 
 #endif

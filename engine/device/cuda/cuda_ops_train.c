@@ -181,8 +181,10 @@ static gb_status slot(const gb_kernel_args *k, const gb_node *v, void **out)
 {
     if (!gb_session_is_initialized(k->session, v))
         return gb_fail(GB_ESTATE, "variable %s is updated before it is initialised", v->name);
-    *out = (void *)(uintptr_t)gb_cuda_variable(cuda_of(k), v);
-    return *out ? GB_OK : gb_fail(GB_ENOMEM, "CUDA: no device memory for %s", v->name);
+    CUdeviceptr d;
+    gb_status st = gb_cuda_variable(cuda_of(k), v, &d);
+    *out = (void *)(uintptr_t)d;
+    return st;
 }
 
 static gb_status apply(const gb_kernel_args *k, int32_t kind, int slots)

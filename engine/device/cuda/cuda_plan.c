@@ -113,7 +113,7 @@ static gb_status prepare(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, 
         cp->feed_bytes[i] = gb_tensor_bytes(feeds[i].value);
         total += aligned(cp->feed_bytes[i]);
     }
-    if (st == GB_OK && total) st = gb_cuda_check(api->cuMemAlloc(&cp->arena, total), "device memory for the plan");
+    if (st == GB_OK && total) st = gb_cuda_alloc(cs, &cp->arena, total, "this run's tensors");
     size_t at = 0;
     for (size_t i = 0; st == GB_OK && i < p->n_buffers; i++) {
         cp->buffers[i] = cp->arena + at;
@@ -201,9 +201,9 @@ static gb_status run_on_host(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_s
     for (size_t i = 0; i < n_vars && st == GB_OK; i++) {
         gb_tensor *mirror = gb_session_variable_storage(s, vars[i]);
         if (!mirror) return gb_fail(GB_ENOMEM, "no memory for %s", vars[i]->name);
-        if (gb_session_is_initialized(s, vars[i]))
-            st = gb_cuda_check(api->cuMemcpyDtoHAsync(mirror->data, gb_cuda_variable(cs, vars[i]), mirror->bytes, cs->stream),
-                               vars[i]->name);
+        CUdeviceptr d;
+        if (gb_session_is_initialized(s, vars[i]) && (st = gb_cuda_variable(cs, vars[i], &d)) == GB_OK)
+            st = gb_cuda_check(api->cuMemcpyDtoHAsync(mirror->data, d, mirror->bytes, cs->stream), vars[i]->name);
     }
     if (st == GB_OK) st = gb_cuda_check(api->cuStreamSynchronize(cs->stream), n->name);
     if (st != GB_OK) return st;
@@ -225,8 +225,9 @@ static gb_status run_on_host(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_s
     for (size_t i = 0; i < n_vars && st == GB_OK; i++) {
         if (!gb_session_is_initialized(s, vars[i])) continue;
         gb_tensor *mirror = gb_session_variable_storage(s, vars[i]);
-        st = gb_cuda_check(api->cuMemcpyHtoDAsync(gb_cuda_variable(cs, vars[i]), mirror->data, mirror->bytes, cs->stream),
-                           vars[i]->name);
+        CUdeviceptr d;
+        if ((st = gb_cuda_variable(cs, vars[i], &d)) == GB_OK)
+            st = gb_cuda_check(api->cuMemcpyHtoDAsync(d, mirror->data, mirror->bytes, cs->stream), vars[i]->name);
     }
     if (st == GB_OK && !n->op->output_is_variable && !n->op->aliases_input && out_bytes)
         st = gb_cuda_check(api->cuMemcpyHtoDAsync(dptr(out->data), host_out.data, out_bytes, cs->stream), n->name);
@@ -241,16 +242,20 @@ static gb_status place(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session
         const gb_node *v = n->is_variable ? n : n->attr.variable;
         /* the host mirror too: it holds the variable's initialised flag and serves reads */
         if (!gb_session_variable_storage(s, v)) return gb_fail(GB_ENOMEM, "%s: no memory for variable %s", n->name, v->name);
-        out->data = vptr(gb_cuda_variable(cs, v));
-        if (!out->data) return gb_fail(GB_ENOMEM, "%s: no device memory for variable %s", n->name, v->name);
+        CUdeviceptr d;
+        gb_status st = gb_cuda_variable(cs, v, &d);
+        if (st != GB_OK) return st;
+        out->data = vptr(d);
         if (n->is_variable && !gb_session_is_initialized(s, n))
             return gb_fail(GB_ESTATE, "variable %s is read before it is initialised: run gb_global_variables_initializer "
                                       "(or restore a checkpoint) first", n->name);
     } else if (n->op->aliases_input) {
         out->data = p->values[n->inputs[0]->id].data;
     } else if (is_constant(n)) {
-        out->data = vptr(gb_cuda_constant(cs, n));
-        if (!out->data) return gb_fail(GB_ENOMEM, "%s: no device memory for the constant", n->name);
+        CUdeviceptr d;
+        gb_status st = gb_cuda_constant(cs, n, &d);
+        if (st != GB_OK) return st;
+        out->data = vptr(d);
     } else {
         int32_t buffer = p->buffer_of[n->id];
         out->data = buffer == NO_BUFFER ? NULL : vptr(cp->buffers[buffer]);
@@ -368,8 +373,9 @@ static gb_status copy_in(cuda_plan *cp, gb_session *s, gb_cuda_session *cs, size
     gb_status st = gb_cuda_check(cs->api->cuMemsetD8Async(dptr(cs->error), 0, sizeof *cs->error, cs->stream), "error word");
     cs->dropout_step_set = 0;
     if (st == GB_OK && cp->dropout_step && gb_session_is_initialized(s, cp->dropout_step)) {
-        CUdeviceptr step = gb_cuda_variable(cs, cp->dropout_step);
-        if (!step) return gb_fail(GB_ENOMEM, "CUDA: no device memory for global_step");
+        CUdeviceptr step;
+        st = gb_cuda_variable(cs, cp->dropout_step, &step);
+        if (st != GB_OK) return st;
         st = gb_cuda_check(cs->api->cuMemcpyDtoDAsync(dptr(cs->dropout_step), step, sizeof *cs->dropout_step, cs->stream),
                            "global_step for dropout");
         cs->dropout_step_set = st == GB_OK;
@@ -452,12 +458,11 @@ static gb_status forget_fresh(gb_session *s, gb_cuda_session *cs, gb_status st)
     return st;
 }
 
-gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
-                          size_t n_fetches, gb_node_stats *stats, size_t *n_stats, int check_numerics)
+static gb_status execute(gb_plan *p, gb_session *s, gb_cuda_session *cs, const gb_feed *feeds, size_t n_feeds,
+                         gb_node *const *fetches, size_t n_fetches, gb_node_stats *stats, size_t *n_stats,
+                         int check_numerics)
 {
-    gb_cuda_session *cs = gb_session_cuda(s);
-    gb_status st = gb_cuda_enter(cs);
-    if (st != GB_OK) return st;
+    gb_status st;
     cs->n_fresh = 0;
     cuda_plan *cp = p->device_state;
     if (!cp) {
@@ -497,6 +502,18 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
      * placed every constant, and its Assigns initialised nothing, while a replay marks nothing. */
     if (!replayable && st == GB_OK) cp->eager_runs++;
     return forget_fresh(s, cs, st);
+}
+
+gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
+                          size_t n_fetches, gb_node_stats *stats, size_t *n_stats, int check_numerics)
+{
+    gb_cuda_session *cs = gb_session_cuda(s);
+    gb_status st = gb_cuda_enter(cs);
+    if (st != GB_OK) return st;
+    cs->running = p; /* out of device memory, the other cached plans give theirs back, not this one */
+    st = execute(p, s, cs, feeds, n_feeds, fetches, n_fetches, stats, n_stats, check_numerics);
+    cs->running = NULL;
+    return st;
 }
 
 void gb_cuda_outputs(gb_plan *p, gb_node *const *fetches, size_t n_fetches, const gb_tensor **outputs)

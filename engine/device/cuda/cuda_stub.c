@@ -12,6 +12,8 @@ gb_status gb_cuda_session_open(gb_cuda_session **out)
 
 void gb_cuda_session_close(gb_cuda_session *cs) { (void)cs; }
 
+void gb_cuda_session_set_owner(gb_cuda_session *cs, gb_session *owner) { (void)cs, (void)owner; }
+
 void gb_cuda_session_set_tf32(gb_cuda_session *cs, int enabled) { (void)cs, (void)enabled; }
 
 const char *gb_cuda_session_device(const gb_cuda_session *cs)

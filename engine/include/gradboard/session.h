@@ -47,7 +47,10 @@ typedef struct gb_feed {
  * without one runs on the CPU, on copies); fetched values and gb_session_variable are copied
  * back. It needs a build with the CUDA backend (-DGB_CUDA=ON, the default where the toolkit is
  * found), the NVIDIA driver and cuBLAS at run time; without them it fails with GB_EUNSUPPORTED or
- * GB_EDEVICE and a message saying what is missing. The environment variable
+ * GB_EDEVICE and a message saying what is missing. Device memory holds the variables and, per
+ * cached plan (a set of fetches and feed shapes), the run's tensors; a run that does not fit once
+ * the other cached plans have given theirs back fails with GB_ENOMEM ("out of device memory for
+ * ...: N MiB asked, M MiB free of T MiB") and changes no variable. The environment variable
  * GB_FORCE_DEVICE=cuda (or cpu) overrides `device` for every session. */
 gb_session *gb_session_new(gb_graph *g, gb_device device);
 void gb_session_free(gb_session *s);
