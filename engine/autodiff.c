@@ -65,28 +65,6 @@ static int passes_no_gradient(const gb_node *node)
            !strcmp(type, "NoOp");
 }
 
-/* The gradient of y with respect to itself. For a small y of known shape (a loss) it is a
- * constant, not OnesLike(y): a step that fetches only its train op then skips computing y, which
- * no gradient reads (the fused cross-entropies' gradients recompute what they need), as
- * TensorFlow's constant folding does. */
-static gb_node *upstream_ones(gb_graph *g, gb_node *y)
-{
-    int64_t elements = 1;
-    for (int i = 0; i < y->shape.rank; i++) elements = y->shape.dim[i] < 0 ? -1 : elements * y->shape.dim[i];
-    if (elements < 0 || elements > 1024 || (y->dtype != GB_F32 && y->dtype != GB_F64)) return gb_ones_like(g, y);
-    gb_tensor *ones = gb_tensor_new(y->dtype, y->shape);
-    if (!ones) return gb_ones_like(g, y);
-    for (int64_t i = 0; i < elements; i++) {
-        if (y->dtype == GB_F64)
-            ((double *)gb_tensor_data(ones))[i] = 1.0;
-        else
-            ((float *)gb_tensor_data(ones))[i] = 1.0f;
-    }
-    gb_node *node = gb_constant(g, "Ones", ones);
-    gb_tensor_free(ones);
-    return node;
-}
-
 static void pop_scopes(gb_graph *g, int depth)
 {
     while (depth-- > 0) gb_scope_pop(g);
@@ -142,7 +120,7 @@ gb_status gb_gradients_with(gb_graph *g, gb_node *y, gb_node *dy, gb_node *const
         snprintf(scope, sizeof scope, "gradients_%u", g->gradient_calls);
     g->gradient_calls++;
     gb_scope_push(g, scope);
-    grads[y->id] = dy ? dy : upstream_ones(g, y);
+    grads[y->id] = dy ? dy : gb_ones_like(g, y);
 
     for (size_t id = count; id-- > 0 && g->status == GB_OK;) {
         gb_node *node = g->nodes[id];
