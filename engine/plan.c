@@ -329,7 +329,9 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
         gb_node *n = p->order[k];
         if (b->fed[n->id]) continue;
         size_t bytes = gb_plan_value_bytes(&p->values[n->id]);
-        if (!n->op->aliases_input && !n->op->output_is_variable && bytes) {
+        /* a device executor keeps constants in their own device copies (cuda_plan.c place) */
+        int device_constant = !b->host_buffers && !n->is_variable && n->value && n->n_inputs == 0;
+        if (!n->op->aliases_input && !n->op->output_is_variable && !device_constant && bytes) {
             /* best fit from the pool, else a new buffer */
             size_t best = pooled;
             for (size_t i = 0; i < pooled; i++)

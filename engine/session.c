@@ -227,10 +227,10 @@ gb_status gb_session_assign(gb_session *s, const gb_node *variable, const gb_ten
     return GB_OK;
 }
 
-void gb_session_release_device_plans(gb_session *s, const gb_plan *keep)
+void gb_session_release_device_plans(gb_session *s)
 {
-    for (int i = 0; i < MAX_PLANS && s->plans[i]; i++)
-        if (s->plans[i] != keep) gb_plan_release_device_state(s->plans[i]);
+    /* plans[0]: a run's plan moves to the front before it executes (find_plan) */
+    for (int i = 1; i < MAX_PLANS && s->plans[i]; i++) gb_plan_release_device_state(s->plans[i]);
 }
 
 /* The cached plan for these fetches and feed shapes, built on a miss. */

@@ -24,10 +24,11 @@ void gb_cuda_session_close(gb_cuda_session *cs);
  * out (session.c calls it once the session exists). */
 void gb_cuda_session_set_owner(gb_cuda_session *cs, gb_session *owner);
 
-/* Frees the device state of s's cached plans other than keep (NULL: all of them); a later run of
- * one prepares it again. What a CUDA allocation that ran out of memory gives back before it tries
- * once more, as PyTorch's allocator empties its cache (session.c). */
-void gb_session_release_device_plans(gb_session *s, const gb_plan *keep);
+/* Frees the device state of s's cached plans but the most recently used one (the run under way,
+ * or the last run, whose outputs the caller may still hold); a later run of one prepares it
+ * again. What a CUDA allocation that ran out of memory gives back before it tries once more, as
+ * PyTorch's allocator empties its cache (session.c). */
+void gb_session_release_device_plans(gb_session *s);
 
 /* Lets cuBLAS use TF32 tensor cores for float32 matmuls (1) or not (0, the default). */
 void gb_cuda_session_set_tf32(gb_cuda_session *cs, int enabled);

@@ -265,3 +265,26 @@ Test(autodiff_edges, the_gradient_of_sign_is_zeros)
     gb_session_free(s);
     gb_graph_free(g);
 }
+
+/* A step that fetches only its train op still computes the loss, and so whatever hangs off it (a
+ * Print, a counter as a control dependency), as in TensorFlow. A constant seed gradient in place
+ * of OnesLike(loss) once skipped both. */
+Test(autodiff_edges, a_train_step_computes_its_loss_and_what_hangs_off_it)
+{
+    gb_graph *g = gb_graph_new();
+    gb_node *w = gb_variable(g, "w", GB_F32, gb_dims(1, 3), gb_init_constant(0.5));
+    gb_node *steps = gb_variable_ex(g, "loss_evaluations", GB_I64, gb_dims(0), gb_init_zeros(), 0);
+    gb_node *count[] = {gb_assign_add(g, steps, gb_scalar_of(g, GB_I64, 1))};
+    gb_node *loss = gb_control_deps(gb_reduce_sum(g, gb_square(g, w), GB_ALL_AXES, 0), 1, count);
+    gb_node *train = gb_minimize(g, gb_gradient_descent(0.1), loss, NULL, 0);
+    gb_node *init = gb_global_variables_initializer(g);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_session *s = gb_session_new(g, GB_CPU);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    for (int i = 0; i < 3; i++) cr_assert_eq(gb_session_run(s, NULL, 0, &train, 1, NULL), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_tensor_get(gb_session_variable(s, steps), 0), 3, "the loss ran %g times in 3 steps",
+                 gb_tensor_get(gb_session_variable(s, steps), 0));
+    cr_assert_float_eq(gb_tensor_get(gb_session_variable(s, w), 0), 0.5 * 0.8 * 0.8 * 0.8, 1e-7);
+    gb_session_free(s);
+    gb_graph_free(g);
+}

@@ -154,3 +154,58 @@ Test(cuda_memory, a_variable_that_does_not_fit_is_named)
     gb_graph_free(g);
     close_emulator(&e);
 }
+
+/* The outputs of the last run stay valid (session.h) when an allocation outside a run, here a
+ * variable's first assignment, runs out of memory and the cached plans give theirs back. */
+Test(cuda_memory, an_allocation_between_runs_keeps_the_last_runs_outputs)
+{
+    emulator e = open_emulator();
+    model m = build_model();
+    gb_node *big = gb_variable(m.g, "big", GB_F32, S(2, 1024, 1024), gb_init_zeros()); /* 4 MiB */
+    gb_node *y = gb_matmul(m.g, m.x, m.w, 0, 0);
+    gb_session *s = gb_session_new(m.g, GB_CUDA);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &m.init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    gb_tensor *x = batch_of(8);
+    gb_feed feed = {m.x, x};
+    const gb_tensor *out;
+    cr_assert_eq(gb_session_run(s, &feed, 1, &y, 1, &out), GB_OK, "%s", gb_errmsg());
+    double first = gb_tensor_get(out, 0), last = gb_tensor_get(out, 8 * WIDTH - 1);
+    e.set_memory(e.in_use() + (1 << 20));
+    gb_tensor *value = gb_tensor_new(GB_F32, S(2, 1024, 1024));
+    cr_assert_eq(gb_session_assign(s, big, value), GB_ENOMEM, "%s", gb_errmsg());
+    cr_assert_eq(gb_tensor_get(out, 0), first);
+    cr_assert_eq(gb_tensor_get(out, 8 * WIDTH - 1), last);
+    gb_tensor_free(value);
+    gb_tensor_free(x);
+    gb_session_free(s);
+    gb_graph_free(m.g);
+    close_emulator(&e);
+}
+
+/* A constant first placed by a run that also trains: it gets its memory before any node runs,
+ * so running out fails the run before an update is queued. */
+Test(cuda_memory, a_run_out_of_memory_for_a_constant_changes_no_variable)
+{
+    emulator e = open_emulator();
+    model m = build_model();
+    gb_tensor *ones = gb_tensor_new(GB_F32, S(2, 1024, 1024)); /* 4 MiB */
+    gb_node *z = gb_reduce_sum(m.g, gb_constant(m.g, "big", ones), GB_ALL_AXES, 0);
+    gb_session *s = gb_session_new(m.g, GB_CUDA);
+    cr_assert_eq(gb_session_run(s, NULL, 0, &m.init, 1, NULL), GB_OK, "%s", gb_errmsg());
+    gb_tensor *before = weights(s, &m), *x = batch_of(64);
+    gb_feed feed = {m.x, x};
+    gb_node *fetches[] = {m.train, z};
+    e.set_memory(e.in_use() + (2 << 20)); /* the run's tensors fit, the constant does not */
+    cr_assert_eq(gb_session_run(s, &feed, 1, fetches, 2, NULL), GB_ENOMEM, "%s", gb_errmsg());
+    cr_assert(strstr(gb_errmsg(), "out of device memory for constant big"), "%s", gb_errmsg());
+    gb_tensor *after = weights(s, &m);
+    cr_assert_eq(memcmp(gb_tensor_data(before), gb_tensor_data(after), WIDTH * WIDTH * sizeof(float)), 0,
+                 "the failed run changed w");
+    gb_tensor_free(before);
+    gb_tensor_free(after);
+    gb_tensor_free(ones);
+    gb_tensor_free(x);
+    gb_session_free(s);
+    gb_graph_free(m.g);
+    close_emulator(&e);
+}

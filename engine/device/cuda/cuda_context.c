@@ -195,7 +195,7 @@ gb_status gb_cuda_alloc(gb_cuda_session *cs, CUdeviceptr *ptr, size_t bytes, con
     *ptr = 0;
     CUresult r = cs->api->cuMemAlloc(ptr, bytes);
     if (r == CUDA_ERROR_OUT_OF_MEMORY && cs->owner) {
-        gb_session_release_device_plans(cs->owner, cs->running);
+        gb_session_release_device_plans(cs->owner);
         r = cs->api->cuMemAlloc(ptr, bytes);
     }
     if (r == CUDA_SUCCESS) return GB_OK;

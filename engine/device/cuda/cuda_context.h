@@ -46,7 +46,6 @@ struct gb_cuda_session {
     gb_cu_apply_batch updates;      /* queued, launched together by gb_cuda_flush_updates */
     int queue_updates;              /* set while a run may queue them (not when timing each node) */
     gb_session *owner;              /* whose cached plans give memory back (gb_cuda_alloc) */
-    const gb_plan *running;         /* the plan of the run under way, which keeps its memory */
     char description[256];
 };
 

@@ -36,6 +36,7 @@ typedef struct cuda_plan {
     size_t n_nodes;
     gb_tensor *fetched;        /* host tensors given as outputs, by fetch index */
     size_t n_fetches;
+    int reserved;              /* its variables and constants have device memory */
     int all_on_device;         /* every node has a kernel: the plan may be captured */
     int eager_runs;
     int capture_failed;
@@ -176,6 +177,24 @@ static size_t touched_variables(const gb_node *n, const gb_node **vars)
     for (int i = 0; i < 4; i++)
         if (n->attr.slots[i]) vars[count++] = n->attr.slots[i];
     return count;
+}
+
+/* Device memory for every variable and constant the plan's nodes reach, before any of them runs:
+ * out of memory, the run then fails before an update is queued, and changes nothing. */
+static gb_status reserve_device_memory(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, size_t n_feeds)
+{
+    gb_status st = GB_OK;
+    for (size_t k = 0; k < p->n_order && st == GB_OK; k++) {
+        const gb_node *n = p->order[k], *vars[6];
+        int fed = 0;
+        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == n;
+        if (fed) continue;
+        CUdeviceptr d;
+        size_t n_vars = touched_variables(n, vars);
+        for (size_t i = 0; i < n_vars && st == GB_OK; i++) st = gb_cuda_variable(cs, vars[i], &d);
+        if (st == GB_OK && is_constant(n)) st = gb_cuda_constant(cs, n, &d);
+    }
+    return st;
 }
 
 /* Runs node n's CPU kernel on host copies: inputs copied back, the output copied in (or the
@@ -458,17 +477,23 @@ static gb_status forget_fresh(gb_session *s, gb_cuda_session *cs, gb_status st)
     return st;
 }
 
-static gb_status execute(gb_plan *p, gb_session *s, gb_cuda_session *cs, const gb_feed *feeds, size_t n_feeds,
-                         gb_node *const *fetches, size_t n_fetches, gb_node_stats *stats, size_t *n_stats,
-                         int check_numerics)
+gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
+                          size_t n_fetches, gb_node_stats *stats, size_t *n_stats, int check_numerics)
 {
-    gb_status st;
+    gb_cuda_session *cs = gb_session_cuda(s);
+    gb_status st = gb_cuda_enter(cs);
+    if (st != GB_OK) return st;
     cs->n_fresh = 0;
     cuda_plan *cp = p->device_state;
     if (!cp) {
         st = prepare(p, cs, feeds, n_feeds, fetches, n_fetches, &cp);
         if (st != GB_OK) return st;
         p->device_state = cp;
+    }
+    if (!cp->reserved) {
+        st = reserve_device_memory(p, cs, feeds, n_feeds);
+        if (st != GB_OK) return st;
+        cp->reserved = 1;
     }
     for (size_t i = 0; i < n_feeds; i++) {
         p->values[feeds[i].node->id].data = vptr(cp->feed_buffers[i]);
@@ -502,18 +527,6 @@ static gb_status execute(gb_plan *p, gb_session *s, gb_cuda_session *cs, const g
      * placed every constant, and its Assigns initialised nothing, while a replay marks nothing. */
     if (!replayable && st == GB_OK) cp->eager_runs++;
     return forget_fresh(s, cs, st);
-}
-
-gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_t n_feeds, gb_node *const *fetches,
-                          size_t n_fetches, gb_node_stats *stats, size_t *n_stats, int check_numerics)
-{
-    gb_cuda_session *cs = gb_session_cuda(s);
-    gb_status st = gb_cuda_enter(cs);
-    if (st != GB_OK) return st;
-    cs->running = p; /* out of device memory, the other cached plans give theirs back, not this one */
-    st = execute(p, s, cs, feeds, n_feeds, fetches, n_fetches, stats, n_stats, check_numerics);
-    cs->running = NULL;
-    return st;
 }
 
 void gb_cuda_outputs(gb_plan *p, gb_node *const *fetches, size_t n_fetches, const gb_tensor **outputs)
