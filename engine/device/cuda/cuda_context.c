@@ -68,8 +68,11 @@ static gb_status open_device(gb_cuda_session *cs)
 static gb_status load_kernels(gb_cuda_session *cs)
 {
     const gb_cuda_api *api = cs->api;
-    gb_status st = gb_cuda_check(api->cuModuleLoadData(&cs->module, gb_cuda_fatbin),
-                                 "loading the kernels (is the driver older than the toolkit that built them?)");
+    CUresult loaded = api->cuModuleLoadData(&cs->module, gb_cuda_fatbin);
+    if (loaded == CUDA_ERROR_NO_BINARY_FOR_GPU)
+        return gb_fail(GB_EDEVICE, "CUDA: the kernels were built for sm_%s, not for %s (configure with "
+                                   "-DGB_CUDA_ARCHITECTURES naming it)", GB_CUDA_ARCHITECTURE_LIST, cs->description);
+    gb_status st = gb_cuda_check(loaded, "loading the kernels (is the driver older than the toolkit that built them?)");
     for (int k = 0; k < GB_KERNEL_COUNT && st == GB_OK; k++)
         st = gb_cuda_check(api->cuModuleGetFunction(&cs->kernels[k], cs->module, kernel_names[k]), kernel_names[k]);
     return st;

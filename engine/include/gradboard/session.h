@@ -103,12 +103,13 @@ const gb_node_stats *gb_session_stats(const gb_session *s, size_t *count);
 /* When the last run with stats began, in microseconds since the epoch. */
 int64_t gb_session_stats_start_micros(const gb_session *s);
 
-/* Subnormal floats (below 1.2e-38 in float32) are flushed to zero during runs by default, as in
- * TensorFlow: arithmetic on them is about a hundred times slower, and decaying optimizer state
- * produces them. 0 keeps them (IEEE gradual underflow, as PyTorch does by default). The
- * caller's floating-point mode is restored after each run. CUDA sessions: the kernels always
- * flush float32 subnormals (they are built with -ftz=true); this setting covers the ops that
- * run on the host. */
+/* Subnormal floats (below 1.2e-38 in float32, 2.2e-308 in float64) are flushed to zero during
+ * runs by default, as in TensorFlow: arithmetic on them is about a hundred times slower, and
+ * decaying optimizer state produces them. 0 keeps them (IEEE gradual underflow, as PyTorch does
+ * by default). The caller's floating-point mode is restored after each run. CUDA sessions: the
+ * kernels always flush float32 subnormals (they are built with -ftz=true) and always keep
+ * float64 ones (GPUs have no flush for doubles); this setting covers the ops that run on the
+ * host. */
 void gb_session_set_flush_denormals(gb_session *s, int enabled);
 
 /* Turns numeric checking on (1) or off (0, the default). On, every floating-point feed and every
