@@ -44,6 +44,7 @@ void gb_k_act_grad(gb_cu_act_grad);
 void gb_k_fill(gb_cu_fill);
 void gb_k_reduce_rows(gb_cu_reduce);
 void gb_k_reduce_columns(gb_cu_reduce);
+void gb_k_reduce_finish(gb_cu_reduce);
 void gb_k_softmax(gb_cu_rows);
 void gb_k_sparse_xent(gb_cu_rows);
 void gb_k_dense_xent(gb_cu_rows);
@@ -77,7 +78,7 @@ static CUfunc_st kernels[] = {
     KERNEL(gb_k_binary, gb_cu_binary, 0),        KERNEL(gb_k_broadcast, gb_cu_broadcast, 0),
     KERNEL(gb_k_bias_act, gb_cu_bias_act, 0),    KERNEL(gb_k_act_grad, gb_cu_act_grad, 0),
     KERNEL(gb_k_fill, gb_cu_fill, 0),            KERNEL(gb_k_reduce_rows, gb_cu_reduce, 1),
-    KERNEL(gb_k_reduce_columns, gb_cu_reduce, 1), KERNEL(gb_k_softmax, gb_cu_rows, 1),
+    KERNEL(gb_k_reduce_columns, gb_cu_reduce, 1), KERNEL(gb_k_reduce_finish, gb_cu_reduce, 0), KERNEL(gb_k_softmax, gb_cu_rows, 1),
     KERNEL(gb_k_sparse_xent, gb_cu_rows, 1),     KERNEL(gb_k_dense_xent, gb_cu_rows, 1),
     KERNEL(gb_k_argmax, gb_cu_index, 0),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
     KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),

@@ -22,6 +22,7 @@ static const char *const kernel_names[GB_KERNEL_COUNT] = {
     [GB_KERNEL_FILL] = "gb_k_fill",
     [GB_KERNEL_REDUCE_ROWS] = "gb_k_reduce_rows",
     [GB_KERNEL_REDUCE_COLUMNS] = "gb_k_reduce_columns",
+    [GB_KERNEL_REDUCE_FINISH] = "gb_k_reduce_finish",
     [GB_KERNEL_SOFTMAX] = "gb_k_softmax",
     [GB_KERNEL_SPARSE_XENT] = "gb_k_sparse_xent",
     [GB_KERNEL_DENSE_XENT] = "gb_k_dense_xent",
@@ -109,6 +110,9 @@ gb_status gb_cuda_session_open(gb_cuda_session **out)
     CUdeviceptr dropout_step = 0;
     if (st == GB_OK) st = gb_cuda_check(api->cuMemAlloc(&dropout_step, sizeof *cs->dropout_step), "dropout step");
     cs->dropout_step = (int64_t *)(uintptr_t)dropout_step;
+    CUdeviceptr partials = 0;
+    if (st == GB_OK) st = gb_cuda_check(api->cuMemAlloc(&partials, GB_REDUCE_PARTIALS * sizeof(double)), "reduction scratch");
+    cs->reduce_partials = (void *)(uintptr_t)partials;
     if (st == GB_OK)
         st = gb_cuda_check(api->cuMemHostAlloc((void **)&cs->error_host, sizeof *cs->error_host, 0), "error word (host)");
     if (st != GB_OK) {
@@ -136,6 +140,7 @@ void gb_cuda_session_close(gb_cuda_session *cs)
     free(cs->fresh);
     if (cs->error) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->error);
     if (cs->dropout_step) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->dropout_step);
+    if (cs->reduce_partials) api->cuMemFree((CUdeviceptr)(uintptr_t)cs->reduce_partials);
     if (cs->error_host) api->cuMemFreeHost(cs->error_host);
     if (cs->blas) api->cublasDestroy(cs->blas);
     if (cs->blas_workspace) api->cuMemFree(cs->blas_workspace);

@@ -67,6 +67,27 @@ gb_status gb_cuda_bias_activation_forward(gb_session *s, const gb_node *activati
 
 /* ---- reductions ---- */
 
+/* Splits the reduced elements among blocks when `units` blocks (rows, or tiles of 32 columns)
+ * would leave the GPU below `enough` blocks: at most enough / units runs each, none shorter than
+ * `least` elements, and no more partial results than the session's buffer holds. */
+static void split_reduction(gb_cu_reduce *p, int64_t units, int64_t least, int64_t enough)
+{
+    int64_t runs = (enough + units - 1) / units, longest = (p->per_output + least - 1) / least;
+    int64_t room = GB_REDUCE_PARTIALS / p->outputs;
+    if (runs > longest) runs = longest;
+    if (runs > room) runs = room;
+    if (runs <= 1) return;
+    p->chunk = (p->per_output + runs - 1) / runs;
+    p->splits = (int32_t)((p->per_output + p->chunk - 1) / p->chunk); /* no empty last run */
+}
+
+/* With splits, the second pass: each output from its runs' partial results. */
+static gb_status finish_split(gb_cuda_session *cs, const gb_cu_reduce *p)
+{
+    if (p->splits == 1) return GB_OK;
+    return gb_cuda_launch(cs, GB_KERNEL_REDUCE_FINISH, gb_cuda_grid(cs, p->outputs), THREADS, p);
+}
+
 /* x reduced to `view` (x's rank, size 1 on the reduced axes): splits x's axes into kept and
  * reduced ones and picks the kernel by whether the innermost axis is reduced. */
 static gb_status reduce_into(gb_cuda_session *cs, const gb_tensor *x, const gb_shape *view, void *y, int32_t kind,
@@ -96,15 +117,23 @@ static gb_status reduce_into(gb_cuda_session *cs, const gb_tensor *x, const gb_s
                       .dtype = p.dtype};
         return gb_cuda_launch(cs, GB_KERNEL_FILL, gb_cuda_grid(cs, p.outputs), THREADS, &f);
     }
+    int64_t sms = cs->sm_count, most = sms * 64;
+    p.splits = 1, p.partial = cs->reduce_partials;
     if (innermost_reduced) {
-        /* a warp per row unless the rows are long and too few to give every SM 16 warps */
-        p.warp_per_output = p.per_output <= 1024 || p.outputs >= (int64_t)cs->sm_count * 16;
-        int64_t per_block = p.warp_per_output ? THREADS / 32 : 1, most = (int64_t)cs->sm_count * 64;
-        int64_t blocks = (p.outputs + per_block - 1) / per_block;
-        return gb_cuda_launch(cs, GB_KERNEL_REDUCE_ROWS, (unsigned)(blocks < most ? blocks : most), THREADS, &p);
+        /* a warp per row unless the rows are long and too few to give every SM 16 warps; then a
+         * block per row, split further while that leaves SMs without 4 blocks */
+        p.warp_per_output = p.per_output <= 1024 || p.outputs >= sms * 16;
+        if (!p.warp_per_output) split_reduction(&p, p.outputs, 4096, sms * 4);
+        int64_t per_block = p.warp_per_output ? THREADS / 32 : 1;
+        int64_t blocks = (p.outputs * p.splits + per_block - 1) / per_block;
+        gb_status st = gb_cuda_launch(cs, GB_KERNEL_REDUCE_ROWS, (unsigned)(blocks < most ? blocks : most), THREADS, &p);
+        return st == GB_OK ? finish_split(cs, &p) : st;
     }
-    int64_t tiles = (p.outputs + 31) / 32, most = (int64_t)cs->sm_count * 32;
-    return gb_cuda_launch(cs, GB_KERNEL_REDUCE_COLUMNS, (unsigned)(tiles < most ? tiles : most), THREADS, &p);
+    int64_t tiles = (p.outputs + 31) / 32;
+    split_reduction(&p, tiles, 256, sms * 4);
+    int64_t blocks = tiles * p.splits;
+    gb_status st = gb_cuda_launch(cs, GB_KERNEL_REDUCE_COLUMNS, (unsigned)(blocks < most ? blocks : most), THREADS, &p);
+    return st == GB_OK ? finish_split(cs, &p) : st;
 }
 
 gb_status gb_cuda_reduce_forward(const gb_kernel_args *k)

@@ -75,7 +75,11 @@ typedef struct gb_cu_act_grad {
 
 /* A reduction: outputs y[o] (contiguous) of the elements of x found by splitting o over the kept
  * axes (out_dim, out_stride: x's strides) and r < per_output over the reduced axes (red_dim,
- * red_stride). kind: GB_REDUCE_SUM or GB_REDUCE_MAX; the sum is multiplied by scale (means). */
+ * red_stride). kind: GB_REDUCE_SUM or GB_REDUCE_MAX; the sum is multiplied by scale (means).
+ * splits > 1: each output's r are cut into `splits` runs of `chunk`, reduced by as many blocks
+ * into partial[o * splits + run] (double for sums, else x's type), which gb_k_reduce_finish
+ * combines in order: few outputs over many elements then still fill the GPU. */
+enum { GB_REDUCE_PARTIALS = 1 << 16 }; /* the session's partial buffer, in 8-byte elements */
 typedef struct gb_cu_reduce {
     const void *x;
     void *y;
@@ -85,6 +89,9 @@ typedef struct gb_cu_reduce {
     int64_t red_dim[GB_CUDA_MAX_RANK], red_stride[GB_CUDA_MAX_RANK];
     int32_t out_rank, red_rank, kind, dtype;
     int32_t warp_per_output; /* innermost axis reduced: a warp per output, else a block */
+    int32_t splits;
+    int64_t chunk;
+    void *partial;
 } gb_cu_reduce;
 
 /* Row-wise ops over the last axis of x [rows, cols]. */

@@ -2,9 +2,10 @@
 // when the innermost axis is reduced, a warp (or, for a few long rows, a whole block) cooperates
 // on each output, so reads along rows are coalesced; otherwise a warp takes 32 neighbouring
 // outputs and the block's warps share out the reduced elements (the bias gradient
-// [rows, cols] -> [cols]). float32 sums accumulate in double
-// (A below), as on the CPU: a float32 accumulator running over thousands of elements loses
-// whole digits.
+// [rows, cols] -> [cols]). When that leaves the GPU mostly idle (a whole-tensor sum, a bias
+// gradient over 10^6 rows), the reduced elements are split among blocks too and a second kernel
+// combines their results. float32 sums accumulate in double (A below), as on the CPU: a float32
+// accumulator running over thousands of elements loses whole digits.
 #pragma once
 
 #include "common.cuh"
@@ -40,15 +41,35 @@ template <typename T, typename A> __device__ inline void gb_reduce_rows_by_warp(
     }
 }
 
-// A block per output, for rows too long for a warp when there are too few of them to fill the GPU.
+// The run of reduced elements that work item w covers: all of them, or its split's chunk.
+__device__ inline void gb_reduce_run(const gb_cu_reduce &p, int64_t w, int64_t *begin, int64_t *end)
+{
+    int64_t run = w % p.splits;
+    *begin = run * p.chunk;
+    *end = p.splits == 1 || *begin + p.chunk > p.per_output ? p.per_output : *begin + p.chunk;
+}
+
+// Output o's result, or with splits its run's partial result (unscaled, in A).
+template <typename T, typename A> __device__ inline void gb_reduce_store(const gb_cu_reduce &p, int64_t o, int64_t run, A v)
+{
+    if (p.splits > 1)
+        ((A *)p.partial)[o * p.splits + run] = v;
+    else
+        ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? v : v * p.scale);
+}
+
+// A block per output (or per run of one, with splits), for rows too long for a warp when there
+// are too few of them to fill the GPU.
 template <typename T, typename A> __device__ inline void gb_reduce_rows_by_block(const gb_cu_reduce &p)
 {
     __shared__ A partial[GB_REDUCE_THREADS];
     const T *x = (const T *)p.x;
-    for (int64_t o = blockIdx.x; o < p.outputs; o += gridDim.x) {
+    for (int64_t w = blockIdx.x; w < p.outputs * p.splits; w += gridDim.x) {
+        int64_t o = w / p.splits, begin, end;
+        gb_reduce_run(p, w, &begin, &end);
         int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
         A acc = gb_reduce_identity<A>(p.kind);
-        for (int64_t r = threadIdx.x; r < p.per_output; r += blockDim.x)
+        for (int64_t r = begin + threadIdx.x; r < end; r += blockDim.x)
             acc = gb_reduce_combine<A>(p.kind, acc, (A)x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
         partial[threadIdx.x] = acc;
         __syncthreads();
@@ -57,40 +78,7 @@ template <typename T, typename A> __device__ inline void gb_reduce_rows_by_block
                 partial[threadIdx.x] = gb_reduce_combine<A>(p.kind, partial[threadIdx.x], partial[threadIdx.x + half]);
             __syncthreads();
         }
-        if (threadIdx.x == 0) {
-            A v = partial[0];
-            ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? v : v * p.scale);
-        }
-        __syncthreads();
-    }
-}
-
-// Column tiles: the 32 lanes of a warp take 32 neighbouring outputs (coalesced reads along a row);
-// the block's 8 warps take every 8th reduced element each, and warp 0 adds their 8 partial
-// results in a fixed order. A bias gradient [8192, 8192] -> [8192] so keeps 256 blocks busy
-// instead of 8192 lone threads walking 8192 rows each.
-enum { GB_COLUMN_SLICES = GB_REDUCE_THREADS / 32 };
-
-template <typename T, typename A> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
-{
-    __shared__ A partial[GB_COLUMN_SLICES][32];
-    const T *x = (const T *)p.x;
-    int lane = threadIdx.x % 32, slice = threadIdx.x / 32;
-    for (int64_t tile = blockIdx.x; tile * 32 < p.outputs; tile += gridDim.x) {
-        int64_t o = tile * 32 + lane;
-        A acc = gb_reduce_identity<A>(p.kind);
-        if (o < p.outputs) {
-            int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
-            for (int64_t r = slice; r < p.per_output; r += GB_COLUMN_SLICES)
-                acc = gb_reduce_combine<A>(p.kind, acc, (A)x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
-        }
-        partial[slice][lane] = acc;
-        __syncthreads();
-        if (slice == 0 && o < p.outputs) {
-            A v = partial[0][lane];
-            for (int s = 1; s < GB_COLUMN_SLICES; s++) v = gb_reduce_combine<A>(p.kind, v, partial[s][lane]);
-            ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? v : v * p.scale);
-        }
+        if (threadIdx.x == 0) gb_reduce_store<T, A>(p, o, w % p.splits, partial[0]);
         __syncthreads();
     }
 }
@@ -113,6 +101,38 @@ extern "C" __global__ void gb_k_reduce_rows(const gb_cu_reduce p)
         gb_reduce_rows<float, double>(p);
 }
 
+// Column tiles: the 32 lanes of a warp take 32 neighbouring outputs (coalesced reads along a row);
+// the block's 8 warps take every 8th reduced element each (of the tile's run, with splits), and
+// warp 0 adds their 8 partial results in a fixed order. A bias gradient [8192, 8192] -> [8192]
+// so keeps 256 blocks (more, split) busy instead of 8192 lone threads walking 8192 rows each.
+enum { GB_COLUMN_SLICES = GB_REDUCE_THREADS / 32 };
+
+template <typename T, typename A> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
+{
+    __shared__ A partial[GB_COLUMN_SLICES][32];
+    const T *x = (const T *)p.x;
+    int lane = threadIdx.x % 32, slice = threadIdx.x / 32;
+    int64_t tiles = (p.outputs + 31) / 32;
+    for (int64_t w = blockIdx.x; w < tiles * p.splits; w += gridDim.x) {
+        int64_t o = w / p.splits * 32 + lane, begin, end;
+        gb_reduce_run(p, w, &begin, &end);
+        A acc = gb_reduce_identity<A>(p.kind);
+        if (o < p.outputs) {
+            int64_t base = gb_strided_offset(o, p.out_rank, p.out_dim, p.out_stride);
+            for (int64_t r = begin + slice; r < end; r += GB_COLUMN_SLICES)
+                acc = gb_reduce_combine<A>(p.kind, acc, (A)x[base + gb_strided_offset(r, p.red_rank, p.red_dim, p.red_stride)]);
+        }
+        partial[slice][lane] = acc;
+        __syncthreads();
+        if (slice == 0 && o < p.outputs) {
+            A v = partial[0][lane];
+            for (int s = 1; s < GB_COLUMN_SLICES; s++) v = gb_reduce_combine<A>(p.kind, v, partial[s][lane]);
+            gb_reduce_store<T, A>(p, o, w % p.splits, v);
+        }
+        __syncthreads();
+    }
+}
+
 extern "C" __global__ void gb_k_reduce_columns(const gb_cu_reduce p)
 {
     if (p.dtype == GB_F64)
@@ -121,4 +141,26 @@ extern "C" __global__ void gb_k_reduce_columns(const gb_cu_reduce p)
         gb_reduce_columns<float, float>(p);
     else
         gb_reduce_columns<float, double>(p);
+}
+
+// The splits' partial results of each output, combined in order (the same sum every run).
+template <typename T, typename A> __device__ inline void gb_reduce_finish(const gb_cu_reduce &p)
+{
+    const A *partial = (const A *)p.partial;
+    GB_GRID_LOOP(o, p.outputs)
+    {
+        A acc = gb_reduce_identity<A>(p.kind);
+        for (int32_t run = 0; run < p.splits; run++) acc = gb_reduce_combine<A>(p.kind, acc, partial[o * p.splits + run]);
+        ((T *)p.y)[o] = (T)(p.kind == GB_REDUCE_MAX ? acc : acc * p.scale);
+    }
+}
+
+extern "C" __global__ void gb_k_reduce_finish(const gb_cu_reduce p)
+{
+    if (p.dtype == GB_F64)
+        gb_reduce_finish<double, double>(p);
+    else if (p.kind == GB_REDUCE_MAX)
+        gb_reduce_finish<float, float>(p);
+    else
+        gb_reduce_finish<float, double>(p);
 }
