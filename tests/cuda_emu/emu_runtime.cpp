@@ -80,7 +80,7 @@ static CUfunc_st kernels[] = {
     KERNEL(gb_k_fill, gb_cu_fill, 0),            KERNEL(gb_k_reduce_rows, gb_cu_reduce, 1),
     KERNEL(gb_k_reduce_columns, gb_cu_reduce, 1), KERNEL(gb_k_reduce_finish, gb_cu_reduce, 0), KERNEL(gb_k_softmax, gb_cu_rows, 1),
     KERNEL(gb_k_sparse_xent, gb_cu_rows, 1),     KERNEL(gb_k_dense_xent, gb_cu_rows, 1),
-    KERNEL(gb_k_argmax, gb_cu_index, 0),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
+    KERNEL(gb_k_argmax, gb_cu_index, 1),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
     KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),
     KERNEL(gb_k_apply, gb_cu_apply_batch, 0),
 };

@@ -1,11 +1,12 @@
 /* Long reductions with few outputs on CUDA (a whole-tensor sum, a bias gradient over many rows):
  * their elements are split among blocks and a second kernel combines the blocks' results. They
  * must match the CPU within a float32 rounding, NaN and infinities included, and give the same
- * bits in every run (eager, captured, replayed). Needs a GPU or the emulator; counting the second
- * kernel needs the emulator. */
+ * bits in every run (eager, captured, replayed). argmax over long rows (a warp per row) must pick
+ * the CPU's index. Needs a GPU or the emulator; counting the second kernel needs the emulator. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda_compare.h"
@@ -79,4 +80,53 @@ Test(cuda_reduce, few_outputs_over_many_elements_split_among_blocks)
     const float specials[] = {1.5f, NAN, INFINITY, -INFINITY};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t s = 0; s < sizeof specials / sizeof *specials; s++) check(&cases[c], specials[s]);
+}
+
+/* Rows of 50 000 with the maximum tied at several places, a NaN late in the row, two NaNs: the
+ * first maximum, the first NaN, as on the CPU (and NumPy). */
+Test(cuda_reduce, argmax_over_long_rows_picks_the_cpus_index)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    enum { ROWS = 6, COLS = 50000 };
+    static const gb_dtype dtypes[] = {GB_F32, GB_F64, GB_I32, GB_I64};
+    for (size_t d = 0; d < sizeof dtypes / sizeof *dtypes; d++) {
+        int is_float = dtypes[d] == GB_F32 || dtypes[d] == GB_F64;
+        gb_graph *g = gb_graph_new();
+        gb_node *x = gb_placeholder(g, "x", dtypes[d], S(2, ROWS, COLS)), *y = gb_argmax(g, x);
+        gb_tensor *value = gb_tensor_new(dtypes[d], S(2, ROWS, COLS));
+        double *row = malloc(sizeof(double) * COLS);
+        for (int r = 0; r < ROWS; r++) {
+            for (int c = 0; c < COLS; c++) row[c] = (double)((c * 7919 + r) % 1000);
+            if (r == 1) row[40001] = row[777] = row[33] = 5000;      /* ties: 33 */
+            if (r == 2) row[COLS - 1] = 5000;                        /* the last element */
+            if (r == 3 && is_float) row[45000] = NAN;                /* a NaN beats every number */
+            if (r == 4 && is_float) row[49999] = row[31] = NAN;      /* the first NaN: 31 */
+            if (r == 5) row[0] = 5000, row[32] = 5000;               /* lane 0 holds both */
+            for (int c = 0; c < COLS; c++) {
+                int64_t i = (int64_t)r * COLS + c;
+                switch (dtypes[d]) {
+                case GB_F32: ((float *)gb_tensor_data(value))[i] = (float)row[c]; break;
+                case GB_F64: ((double *)gb_tensor_data(value))[i] = row[c]; break;
+                case GB_I32: ((int32_t *)gb_tensor_data(value))[i] = (int32_t)row[c]; break;
+                default: ((int64_t *)gb_tensor_data(value))[i] = (int64_t)row[c]; break;
+                }
+            }
+        }
+        gb_feed feed = {x, value};
+        gb_session *cpu = gb_session_new(g, GB_CPU), *cuda = gb_session_new(g, GB_CUDA);
+        const gb_tensor *want, *got;
+        cr_assert_eq(gb_session_run(cpu, &feed, 1, &y, 1, &want), GB_OK, "%s", gb_errmsg());
+        cr_assert_eq(gb_session_run(cuda, &feed, 1, &y, 1, &got), GB_OK, "%s", gb_errmsg());
+        for (int r = 0; r < ROWS; r++)
+            cr_assert_eq(gb_tensor_get(got, r), gb_tensor_get(want, r), "%s row %d: CUDA %g, CPU %g",
+                         gb_dtype_name(dtypes[d]), r, gb_tensor_get(got, r), gb_tensor_get(want, r));
+        cr_assert_eq(gb_tensor_get(want, 1), 33);
+        cr_assert_eq(gb_tensor_get(want, 5), 0);
+        if (is_float) cr_assert_eq(gb_tensor_get(want, 4), 31);
+        free(row);
+        gb_session_free(cuda);
+        gb_session_free(cpu);
+        gb_tensor_free(value);
+        gb_graph_free(g);
+    }
 }

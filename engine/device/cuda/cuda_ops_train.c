@@ -100,7 +100,8 @@ gb_status gb_cuda_argmax_forward(const gb_kernel_args *k)
     int64_t cols = s->dim[s->rank - 1], rows = cols ? gb_shape_elements(s) / cols : 0;
     gb_cu_index p = {k->in[0]->data, k->out->data, rows, cols, (int32_t)k->in[0]->dtype, (int32_t)k->out->dtype};
     if (rows == 0) return GB_OK; /* an empty last axis never gets here: the shape rule refuses it */
-    return gb_cuda_launch(cs, GB_KERNEL_ARGMAX, gb_cuda_grid(cs, rows), THREADS, &p);
+    int64_t blocks = (rows + ROW_WARPS - 1) / ROW_WARPS, most = (int64_t)cs->sm_count * 64; /* a warp per row */
+    return gb_cuda_launch(cs, GB_KERNEL_ARGMAX, (unsigned)(blocks < most ? blocks : most), 32 * ROW_WARPS, &p);
 }
 
 /* ---- state ---- */

@@ -1,5 +1,5 @@
 // Row-wise kernels over the last axis, one warp per row: softmax and log-softmax, the fused
-// softmax cross-entropies (sparse and dense labels) and their gradients, argmax and one_hot.
+// softmax cross-entropies (sparse and dense labels) and their gradients, argmax; and one_hot.
 // Every row is shifted by its maximum first, as on the CPU.
 #pragma once
 
@@ -127,20 +127,33 @@ extern "C" __global__ void gb_k_dense_xent(const gb_cu_rows p)
         gb_dense_xent_row<float>(p);
 }
 
-// argmax over the last axis (the first of equal maxima, NaN above every number, as NumPy): one
-// thread per row, compared in x's own type (int64 past 2^53 is not exact in double).
+// argmax over the last axis (the first of equal maxima, NaN above every number and the first NaN
+// of several, as NumPy), a warp per row: lanes scan every 32nd element, then the warp keeps the
+// better of each pair of candidates. Compared in x's own type (int64 past 2^53 is not exact in
+// double). A row of 50 000 logits (greedy decoding) is not one thread's walk.
+template <typename T> __device__ inline bool gb_argmax_better(T v, int64_t i, T best, int64_t best_i)
+{
+    bool v_nan = v != v, best_nan = best != best;
+    if (v_nan || best_nan) return v_nan && (!best_nan || i < best_i);
+    return v > best || (v == best && i < best_i);
+}
+
 template <typename T> __device__ inline void gb_argmax_rows(const gb_cu_index &p)
 {
-    GB_GRID_LOOP(r, p.n)
-    {
+    int lane = threadIdx.x % 32;
+    for (int64_t r = (int64_t)blockIdx.x * GB_ROW_WARPS + threadIdx.x / 32; r < p.n;
+         r += (int64_t)gridDim.x * GB_ROW_WARPS) {
         const T *row = (const T *)p.x + r * p.depth;
-        int64_t best = 0;
-        T best_value = row[0];
-        for (int64_t c = 1; c < p.depth; c++) {
-            T v = row[c];
-            if (v > best_value || (v != v && best_value == best_value)) best = c, best_value = v; // NaN wins, as on the CPU
+        int64_t best = lane < p.depth ? lane : 0;
+        T best_value = row[best];
+        for (int64_t c = lane + 32; c < p.depth; c += 32)
+            if (gb_argmax_better(row[c], c, best_value, best)) best = c, best_value = row[c];
+        for (int o = 16; o > 0; o >>= 1) {
+            T other = __shfl_xor_sync(0xffffffffu, best_value, o);
+            int64_t other_i = __shfl_xor_sync(0xffffffffu, best, o);
+            if (gb_argmax_better(other, other_i, best_value, best)) best = other_i, best_value = other;
         }
-        ((int64_t *)p.y)[r] = best;
+        if (lane == 0) ((int64_t *)p.y)[r] = best;
     }
 }
 
