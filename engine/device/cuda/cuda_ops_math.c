@@ -11,7 +11,7 @@
 #include "internal/op_kinds.h"
 #include "internal/shape_util.h"
 
-enum { THREADS = 256 };
+enum { THREADS = GB_CUDA_THREADS };
 
 static gb_cuda_session *cuda_of(const gb_kernel_args *k) { return gb_session_cuda(k->session); }
 

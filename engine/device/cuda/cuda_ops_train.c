@@ -8,7 +8,7 @@
 #include "internal/error.h"
 #include "internal/session_impl.h"
 
-enum { THREADS = 256, ROW_WARPS = 8 };
+enum { THREADS = GB_CUDA_THREADS, ROW_WARPS = GB_CUDA_ROW_WARPS };
 
 static gb_cuda_session *cuda_of(const gb_kernel_args *k) { return gb_session_cuda(k->session); }
 

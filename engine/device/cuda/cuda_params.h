@@ -11,6 +11,10 @@
 
 enum { GB_CUDA_MAX_RANK = 8 };
 
+/* Threads per block of every launch, and rows per block of the row kernels (a warp each): the
+ * kernels size their shared memory and split their work by these. */
+enum { GB_CUDA_THREADS = 256, GB_CUDA_ROW_WARPS = GB_CUDA_THREADS / 32 };
+
 /* Kernel errors, reported through a word in device memory that the host reads after the run:
  * the first kernel to fail writes its node's id + 1 and the offending value. */
 typedef struct gb_cuda_error_word {

@@ -10,7 +10,7 @@
 
 #include "internal/error.h"
 
-enum { THREADS = 256 };
+enum { THREADS = GB_CUDA_THREADS };
 
 gb_status gb_cuda_flush_updates(gb_cuda_session *cs)
 {

@@ -10,8 +10,6 @@
 
 #include "common.cuh"
 
-enum { GB_REDUCE_THREADS = 256 };
-
 template <typename T> __device__ inline T gb_reduce_combine(int32_t kind, T acc, T v)
 {
     if (kind == GB_REDUCE_MAX) return v > acc || v != v ? v : acc; // NaN wins, as in NumPy
@@ -62,7 +60,7 @@ template <typename T, typename A> __device__ inline void gb_reduce_store(const g
 // are too few of them to fill the GPU.
 template <typename T, typename A> __device__ inline void gb_reduce_rows_by_block(const gb_cu_reduce &p)
 {
-    __shared__ A partial[GB_REDUCE_THREADS];
+    __shared__ A partial[GB_CUDA_THREADS];
     const T *x = (const T *)p.x;
     for (int64_t w = blockIdx.x; w < p.outputs * p.splits; w += gridDim.x) {
         int64_t o = w / p.splits, begin, end;
@@ -105,7 +103,7 @@ extern "C" __global__ void gb_k_reduce_rows(const gb_cu_reduce p)
 // the block's 8 warps take every 8th reduced element each (of the tile's run, with splits), and
 // warp 0 adds their 8 partial results in a fixed order. A bias gradient [8192, 8192] -> [8192]
 // so keeps 256 blocks (more, split) busy instead of 8192 lone threads walking 8192 rows each.
-enum { GB_COLUMN_SLICES = GB_REDUCE_THREADS / 32 };
+enum { GB_COLUMN_SLICES = GB_CUDA_THREADS / 32 };
 
 template <typename T, typename A> __device__ inline void gb_reduce_columns(const gb_cu_reduce &p)
 {

@@ -6,12 +6,10 @@
 #include "common.cuh"
 #include "elementwise.cuh"
 
-enum { GB_ROW_WARPS = 8 };
-
 // The warp's row, or -1 past the end (then the whole warp idles, so shuffles stay full).
 __device__ inline int64_t gb_warp_row(int64_t rows)
 {
-    int64_t row = (int64_t)blockIdx.x * GB_ROW_WARPS + threadIdx.x / 32;
+    int64_t row = (int64_t)blockIdx.x * GB_CUDA_ROW_WARPS + threadIdx.x / 32;
     return row < rows ? row : -1;
 }
 
@@ -141,8 +139,8 @@ template <typename T> __device__ inline bool gb_argmax_better(T v, int64_t i, T 
 template <typename T> __device__ inline void gb_argmax_rows(const gb_cu_index &p)
 {
     int lane = threadIdx.x % 32;
-    for (int64_t r = (int64_t)blockIdx.x * GB_ROW_WARPS + threadIdx.x / 32; r < p.n;
-         r += (int64_t)gridDim.x * GB_ROW_WARPS) {
+    for (int64_t r = (int64_t)blockIdx.x * GB_CUDA_ROW_WARPS + threadIdx.x / 32; r < p.n;
+         r += (int64_t)gridDim.x * GB_CUDA_ROW_WARPS) {
         const T *row = (const T *)p.x + r * p.depth;
         int64_t best = lane < p.depth ? lane : 0;
         T best_value = row[best];
