@@ -33,9 +33,12 @@ __device__ inline int64_t gb_load_index(const void *p, int32_t dtype, int64_t i)
     return dtype == GB_I32 ? ((const int32_t *)p)[i] : ((const int64_t *)p)[i];
 }
 
-// The offset of output element i in an operand with the given strides over dims (row-major).
+// The offset of output element i (i < the product of dims) in an operand with the given strides
+// over dims (row-major). Rank 1 (the host merges what it can) needs no division, which for 64-bit
+// integers is a long instruction sequence on a GPU.
 __device__ inline int64_t gb_strided_offset(int64_t i, int32_t rank, const int64_t *dim, const int64_t *stride)
 {
+    if (rank == 1) return i * stride[0];
     int64_t offset = 0;
     for (int32_t d = rank - 1; d >= 0; d--) {
         int64_t c = i % dim[d];

@@ -171,8 +171,8 @@ template <typename T> __device__ inline void gb_binary_loop(const gb_cu_binary &
     int compare = p.kind >= GB_BINARY_EQUAL;
     GB_GRID_LOOP(i, p.n)
     {
-        int64_t ia = 0, ib = 0, rest = i;
-        for (int32_t d = p.rank - 1; d >= 0; d--) {
+        int64_t ia = p.rank == 1 ? i * p.sa[0] : 0, ib = p.rank == 1 ? i * p.sb[0] : 0, rest = i;
+        for (int32_t d = p.rank - 1; d >= 0 && p.rank > 1; d--) {
             int64_t c = rest % p.dim[d];
             rest /= p.dim[d];
             ia += c * p.sa[d], ib += c * p.sb[d];
@@ -217,7 +217,13 @@ template <typename T> __device__ inline void gb_bias_act_loop(const gb_cu_bias_a
 {
     const T *x = (const T *)p.x, *bias = (const T *)p.bias;
     T *y = (T *)p.y;
-    GB_GRID_LOOP(i, p.rows * p.cols) y[i] = gb_unary_op<T>(p.kind, x[i] + bias[i % p.cols], (T)0);
+    int64_t n = p.rows * p.cols;
+    if (n <= UINT32_MAX) { // the common case, with a 32-bit remainder: much shorter than a 64-bit one
+        uint32_t cols = (uint32_t)p.cols;
+        GB_GRID_LOOP(i, n) y[i] = gb_unary_op<T>(p.kind, x[i] + bias[(uint32_t)i % cols], (T)0);
+    } else {
+        GB_GRID_LOOP(i, n) y[i] = gb_unary_op<T>(p.kind, x[i] + bias[i % p.cols], (T)0);
+    }
 }
 
 extern "C" __global__ void gb_k_bias_act(const gb_cu_bias_act p)
