@@ -16,9 +16,17 @@ def step_flops(widths, batch):
     return flops
 
 
+def set_tf32(enabled):
+    # PyTorch 2.9 and later: fp32_precision; mixing it with the older allow_tf32 flags is an error
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):
+        matmul.fp32_precision = "tf32" if enabled else "ieee"
+    else:
+        matmul.allow_tf32 = enabled
+
+
 def mlp_step(widths, batch, make_opt, tf32, warmup, steps):
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    torch.backends.cudnn.allow_tf32 = tf32
+    set_tf32(tf32)
     torch.manual_seed(0)
     layers = []
     for i in range(1, len(widths)):
