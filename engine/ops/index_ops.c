@@ -195,7 +195,7 @@ static void gather_grad_gradient(gb_graph *g, gb_node *n, gb_node *u, gb_node **
 }
 
 static const gb_op_def op_gather_grad = {"UnsortedSegmentSum", gather_grad_infer, gather_grad_forward,
-                                         gather_grad_gradient, 0, 0, 0, 0, NULL};
+                                         gather_grad_gradient, 0, 0, 0, 0, GB_CUDA_KERNEL(gb_cuda_gather_grad_forward)};
 
 static void gather_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -203,7 +203,8 @@ static void gather_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     dx[0] = gb_node_create(g, &op_gather_grad, "UnsortedSegmentSum", inputs, 3, NULL);
 }
 
-static const gb_op_def op_gather = {"GatherV2", gather_infer, gather_forward, gather_gradient, 0, 0, 0, 0, NULL};
+static const gb_op_def op_gather = {"GatherV2", gather_infer, gather_forward, gather_gradient, 0, 0, 0, 0,
+                                    GB_CUDA_KERNEL(gb_cuda_gather_forward)};
 
 gb_node *gb_gather(gb_graph *g, gb_node *params, gb_node *indices)
 {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gradboard/ops.h"
+#include "internal/cuda_kernels.h"
 #include "internal/grad_util.h"
 #include "internal/shape_util.h"
 
@@ -136,7 +137,8 @@ static void transpose_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **d
     dx[0] = gb_transpose(g, dy, inverse);
 }
 
-static const gb_op_def op_transpose = {"Transpose", transpose_infer, transpose_forward, transpose_gradient, 0, 0, 0, 0, NULL};
+static const gb_op_def op_transpose = {"Transpose", transpose_infer, transpose_forward, transpose_gradient, 0, 0, 0, 0,
+                                       GB_CUDA_KERNEL(gb_cuda_transpose_forward)};
 
 gb_node *gb_transpose(gb_graph *g, gb_node *x, const int *perm)
 {
@@ -232,8 +234,10 @@ static gb_status slice_grad_forward(const gb_kernel_args *k)
 static void slice_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx);
 static void slice_grad_gradient(gb_graph *g, gb_node *n, gb_node *ddx, gb_node **dx);
 
-static const gb_op_def op_slice = {"Slice", slice_infer, slice_forward, slice_gradient, 0, 0, 0, 0, NULL};
-static const gb_op_def op_slice_grad = {"Pad", slice_grad_infer, slice_grad_forward, slice_grad_gradient, 0, 0, 0, 0, NULL};
+static const gb_op_def op_slice = {"Slice", slice_infer, slice_forward, slice_gradient, 0, 0, 0, 0,
+                                   GB_CUDA_KERNEL(gb_cuda_slice_forward)};
+static const gb_op_def op_slice_grad = {"Pad", slice_grad_infer, slice_grad_forward, slice_grad_gradient, 0, 0, 0, 0,
+                                        GB_CUDA_KERNEL(gb_cuda_slice_grad_forward)};
 
 static void slice_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
 {
@@ -319,7 +323,8 @@ static void concat_gradient(gb_graph *g, gb_node *n, gb_node *dy, gb_node **dx)
     }
 }
 
-static const gb_op_def op_concat = {"ConcatV2", concat_infer, concat_forward, concat_gradient, 0, 0, 0, 0, NULL};
+static const gb_op_def op_concat = {"ConcatV2", concat_infer, concat_forward, concat_gradient, 0, 0, 0, 0,
+                                    GB_CUDA_KERNEL(gb_cuda_concat_forward)};
 
 gb_node *gb_concat(gb_graph *g, size_t n, gb_node *const *xs, int axis)
 {

@@ -51,6 +51,13 @@ inline unsigned long long atomicCAS(unsigned long long *address, unsigned long l
     return old;
 }
 
+template <typename T> inline T atomicAdd(T *address, T value)
+{
+    T old = *address;
+    *address = old + value;
+    return old;
+}
+
 inline uint32_t __umulhi(uint32_t a, uint32_t b) { return (uint32_t)(((uint64_t)a * b) >> 32); }
 
 using std::cos;

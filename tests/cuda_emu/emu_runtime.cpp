@@ -45,6 +45,9 @@ void gb_k_fill(gb_cu_fill);
 void gb_k_reduce_rows(gb_cu_reduce);
 void gb_k_reduce_columns(gb_cu_reduce);
 void gb_k_reduce_finish(gb_cu_reduce);
+void gb_k_copy(gb_cu_copy);
+void gb_k_gather(gb_cu_gather);
+void gb_k_scatter_add(gb_cu_gather);
 void gb_k_softmax(gb_cu_rows);
 void gb_k_sparse_xent(gb_cu_rows);
 void gb_k_dense_xent(gb_cu_rows);
@@ -82,7 +85,8 @@ static CUfunc_st kernels[] = {
     KERNEL(gb_k_sparse_xent, gb_cu_rows, 1),     KERNEL(gb_k_dense_xent, gb_cu_rows, 1),
     KERNEL(gb_k_argmax, gb_cu_index, 1),         KERNEL(gb_k_one_hot, gb_cu_index, 0),
     KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),
-    KERNEL(gb_k_apply, gb_cu_apply_batch, 0),
+    KERNEL(gb_k_apply, gb_cu_apply_batch, 0),    KERNEL(gb_k_copy, gb_cu_copy, 0),
+    KERNEL(gb_k_gather, gb_cu_gather, 0),        KERNEL(gb_k_scatter_add, gb_cu_gather, 0),
 };
 
 // ---- fibers ----
@@ -200,6 +204,7 @@ static void launch(CUfunc_st *k, unsigned grid, unsigned block, const void *para
 // ---- memory ----
 
 static std::map<uintptr_t, size_t> device_memory, pinned_memory;
+static size_t graph_launches; // replays of captured graphs, for tests
 // The device's memory as cuMemGetInfo reports it; allocations past it fail with
 // CUDA_ERROR_OUT_OF_MEMORY (tests shrink it with gb_emu_set_device_memory).
 static const size_t emulated_device_bytes = (size_t)80 << 30;
@@ -637,6 +642,7 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
     NEED_CONTEXT();
     if (stream->capturing) return forbidden_while_capturing(stream);
     for (const operation &o : exec->ops) perform(o);
+    graph_launches++;
     return CUDA_SUCCESS;
 }
 
@@ -675,6 +681,13 @@ void gb_emu_set_device_memory(size_t bytes)
 {
     EMU_ENTRY();
     device_limit = bytes ? (bytes > device_in_use ? bytes : device_in_use) : emulated_device_bytes;
+}
+
+// For tests: how many captured graphs have been launched (replayed steps).
+size_t gb_emu_graph_launches(void)
+{
+    EMU_ENTRY();
+    return graph_launches;
 }
 
 // For tests: how many times the kernel called `name` has run (eagerly or in graph replays).

@@ -111,6 +111,28 @@ typedef struct gb_cu_rows {
     int32_t log_form; /* softmax: 1 for log-softmax */
 } gb_cu_rows;
 
+/* A strided copy: element i of the box dim[] (row-major) goes from x[x_base + offset(i, sx)] to
+ * y[y_base + offset(i, sy)], elements of esize bytes: transpose, slice and its gradient, concat. */
+typedef struct gb_cu_copy {
+    const void *x;
+    void *y;
+    int64_t n, x_base, y_base;
+    int64_t dim[GB_CUDA_MAX_RANK], sx[GB_CUDA_MAX_RANK], sy[GB_CUDA_MAX_RANK];
+    int32_t rank, esize;
+} gb_cu_copy;
+
+/* Gather: y [n, width] = the rows indices[j] of x [rows, width], an index outside [0, rows)
+ * reported in error. Scatter-add (its gradient): y [rows, width], cleared first, += x [n, width]
+ * at the indices, the ones outside skipped. */
+typedef struct gb_cu_gather {
+    const void *x, *indices;
+    void *y;
+    gb_cuda_error_word *error;
+    uint64_t node_id;
+    int64_t n, rows, width;
+    int32_t esize, index_dtype, dtype;
+} gb_cu_gather;
+
 /* one_hot(indices) and argmax over the last axis. */
 typedef struct gb_cu_index {
     const void *x;

@@ -430,9 +430,12 @@ static gb_status kernel_error(gb_plan *p, gb_cuda_session *cs)
     for (size_t k = 0; k < p->n_order && !n; k++)
         if (p->order[k]->id == e.node_plus_one - 1) n = p->order[k];
     if (!n) return gb_fail(GB_EDEVICE, "CUDA: a kernel reported an error for an unknown node");
-    int64_t classes = p->values[n->inputs[0]->id].shape.dim[1];
+    const gb_shape *first = &p->values[n->inputs[0]->id].shape; /* the logits, or a gather's params */
+    if (!strcmp(n->op->type, "GatherV2"))
+        return gb_fail(GB_EINVAL, "%s (%s): index %lld at position %lld is outside [0, %lld)", n->name, n->op->type,
+                       (long long)e.value, (long long)e.position, (long long)first->dim[0]);
     return gb_fail(GB_EINVAL, "%s (%s): label %lld of example %lld is outside [0, %lld)", n->name, n->op->type,
-                   (long long)e.value, (long long)e.position, (long long)classes);
+                   (long long)e.value, (long long)e.position, (long long)first->dim[1]);
 }
 
 /* Records the plan's device work as a CUDA graph; on failure the plan stays eager. */
