@@ -51,6 +51,13 @@ inline unsigned long long atomicCAS(unsigned long long *address, unsigned long l
     return old;
 }
 
+inline unsigned long long atomicMax(unsigned long long *address, unsigned long long value)
+{
+    unsigned long long old = *address;
+    if (value > old) *address = value;
+    return old;
+}
+
 template <typename T> inline T atomicAdd(T *address, T value)
 {
     T old = *address;

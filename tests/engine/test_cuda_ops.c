@@ -6,6 +6,7 @@
  *
  * Needs a GPU (or the emulator, ctest cuda_emulated); elsewhere the tests report a skip. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -379,6 +380,48 @@ Test(cuda_ops, an_embedding_step_is_captured_and_replayed)
     gb_session_free(cpu);
     gb_tensor_free(iv);
     gb_tensor_free(lv);
+    gb_graph_free(g);
+}
+
+/* A gather with an index outside the table fails the run with the CPU's message, naming the
+ * first bad index even when several threads find one; the CPU stops there, so a Print after it
+ * (a host op) prints nothing, and with numeric checks on the gathered rows hold no leftovers
+ * that could be blamed instead. */
+Test(cuda_ops, a_bad_gather_index_fails_the_run_as_on_the_cpu, .init = cr_redirect_stderr)
+{
+    if (!cuda_ready()) cr_skip_test("no CUDA device here: %s", gb_errmsg());
+    gb_graph *g = gb_graph_new();
+    gb_node *table = gb_placeholder(g, "table", GB_F32, S(2, 20, 64)), *ids = gb_placeholder(g, "ids", GB_I32, S(1, -1));
+    gb_node *rows = gb_gather(g, table, ids);
+    gb_node *printed = gb_print(g, rows, "rows: ", 1, &rows, 3);
+    cr_assert_eq(gb_graph_status(g), GB_OK, "%s", gb_graph_errmsg(g));
+    gb_tensor *tv = gb_tensor_new(GB_F32, S(2, 20, 64));
+    int32_t bad[300];
+    for (int i = 0; i < 300; i++) bad[i] = i % 20;
+    bad[77] = 25, bad[290] = -1, bad[150] = 99; /* three bad ones, in different blocks' reach */
+    gb_tensor *iv = gb_tensor_from(GB_I32, S(1, 300), bad);
+    gb_feed feeds[] = {{table, tv}, {ids, iv}};
+    for (int checking = 0; checking < 2; checking++) {
+        char want[512];
+        gb_session *cpu = gb_session_new(g, GB_CPU), *cuda = gb_session_new(g, GB_CUDA);
+        gb_session_set_check_numerics(cpu, checking);
+        gb_session_set_check_numerics(cuda, checking);
+        cr_assert_eq(gb_session_run(cpu, feeds, 2, &printed, 1, NULL), GB_EINVAL);
+        snprintf(want, sizeof want, "%s", gb_errmsg());
+        cr_assert(strstr(want, "index 25 at position 77 is outside [0, 20)"), "%s", want);
+        for (int run = 0; run < 2; run++) {
+            cr_assert_eq(gb_session_run(cuda, feeds, 2, &printed, 1, NULL), GB_EINVAL, "%s", gb_errmsg());
+            cr_assert_str_eq(gb_errmsg(), want);
+            cr_assert_eq(gb_session_run(cuda, feeds, 2, &rows, 1, NULL), GB_EINVAL, "%s", gb_errmsg());
+            cr_assert(strstr(gb_errmsg(), "index 25 at position 77 is outside [0, 20)"), "%s", gb_errmsg());
+        }
+        gb_session_free(cuda);
+        gb_session_free(cpu);
+    }
+    fflush(stderr);
+    cr_assert_stderr_eq_str("", "a Print after the failed gather printed");
+    gb_tensor_free(tv);
+    gb_tensor_free(iv);
     gb_graph_free(g);
 }
 

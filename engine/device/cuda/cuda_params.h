@@ -15,12 +15,14 @@ enum { GB_CUDA_MAX_RANK = 8 };
  * kernels size their shared memory and split their work by these. */
 enum { GB_CUDA_THREADS = 256, GB_CUDA_ROW_WARPS = GB_CUDA_THREADS / 32 };
 
-/* Kernel errors, reported through a word in device memory that the host reads after the run:
- * the first kernel to fail writes its node's id + 1 and the offending value. */
+/* Kernel errors, reported through a word in device memory (zeroed as a run starts) that the host
+ * reads after the run: the first kernel to fail writes its node's id + 1, and its threads that
+ * fail keep the smallest failing position there as its complement (atomicMax over zeros), so
+ * the error names the first bad element whichever thread got there first. The host reads the
+ * offending value itself. */
 typedef struct gb_cuda_error_word {
     unsigned long long node_plus_one;
-    long long value;
-    long long position;
+    unsigned long long position_complement;
 } gb_cuda_error_word;
 
 /* y = op(x), elementwise, same dtype. */

@@ -197,6 +197,18 @@ static gb_status reserve_device_memory(gb_plan *p, gb_cuda_session *cs, const gb
     return st;
 }
 
+static gb_status kernel_error(gb_plan *p, gb_cuda_session *cs);
+
+/* Before a node runs on the host: the failure a kernel before it recorded (a bad index), which
+ * stops the run there, as the CPU would have stopped. */
+static gb_status earlier_kernel_error(gb_plan *p, gb_cuda_session *cs)
+{
+    gb_status st = gb_cuda_check(cs->api->cuMemcpyDtoHAsync(cs->error_host, dptr(cs->error), sizeof *cs->error, cs->stream),
+                                 "error word");
+    if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "error word");
+    return st == GB_OK ? kernel_error(p, cs) : st;
+}
+
 /* Runs node n's CPU kernel on host copies: inputs copied back, the output copied in (or the
  * variables it updated, which the CPU kernels reach through the session's host mirrors). */
 static gb_status run_on_host(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session *cs, gb_node *n, gb_tensor *out)
@@ -348,6 +360,8 @@ static gb_status run_node(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sess
         gb_kernel_args args = {n, p->inputs, out, s};
         st = n->op->cuda_forward(&args);
     } else {
+        st = earlier_kernel_error(p, cs);
+        if (st != GB_OK) return st;
         st = run_on_host(cp, p, s, cs, n, out);
     }
     if (st == GB_OK && stats) {
@@ -421,7 +435,8 @@ static gb_status copy_out(cuda_plan *cp, gb_plan *p, gb_cuda_session *cs, gb_nod
     return st;
 }
 
-/* After the stream is done: a kernel's recorded failure (bad labels) becomes the run's error. */
+/* After the stream is done: a kernel's recorded failure (a bad label or index) becomes the run's
+ * error, naming the first bad element and its value (read back from the labels or indices). */
 static gb_status kernel_error(gb_plan *p, gb_cuda_session *cs)
 {
     gb_cuda_error_word e = *cs->error_host;
@@ -429,13 +444,23 @@ static gb_status kernel_error(gb_plan *p, gb_cuda_session *cs)
     const gb_node *n = NULL;
     for (size_t k = 0; k < p->n_order && !n; k++)
         if (p->order[k]->id == e.node_plus_one - 1) n = p->order[k];
-    if (!n) return gb_fail(GB_EDEVICE, "CUDA: a kernel reported an error for an unknown node");
+    if (!n || n->n_inputs < 2) return gb_fail(GB_EDEVICE, "CUDA: a kernel reported an error for an unknown node");
+    long long position = (long long)~e.position_complement, value = 0;
+    const gb_tensor *bad = &p->values[n->inputs[1]->id]; /* the labels, or a gather's indices */
+    size_t size = gb_dtype_size(bad->dtype);
+    int32_t narrow = 0;
+    void *into = size == sizeof narrow ? (void *)&narrow : (void *)&value;
+    gb_status st = gb_cuda_check(cs->api->cuMemcpyDtoHAsync(into, dptr((const char *)bad->data + (size_t)position * size),
+                                                            size, cs->stream), "reading a bad label back");
+    if (st == GB_OK) st = gb_cuda_check(cs->api->cuStreamSynchronize(cs->stream), "reading a bad label back");
+    if (st != GB_OK) return st;
+    if (size == sizeof narrow) value = narrow;
     const gb_shape *first = &p->values[n->inputs[0]->id].shape; /* the logits, or a gather's params */
     if (!strcmp(n->op->type, "GatherV2"))
-        return gb_fail(GB_EINVAL, "%s (%s): index %lld at position %lld is outside [0, %lld)", n->name, n->op->type,
-                       (long long)e.value, (long long)e.position, (long long)first->dim[0]);
-    return gb_fail(GB_EINVAL, "%s (%s): label %lld of example %lld is outside [0, %lld)", n->name, n->op->type,
-                   (long long)e.value, (long long)e.position, (long long)first->dim[1]);
+        return gb_fail(GB_EINVAL, "%s (%s): index %lld at position %lld is outside [0, %lld)", n->name, n->op->type, value,
+                       position, (long long)first->dim[0]);
+    return gb_fail(GB_EINVAL, "%s (%s): label %lld of example %lld is outside [0, %lld)", n->name, n->op->type, value,
+                   position, (long long)first->dim[1]);
 }
 
 /* Records the plan's device work as a CUDA graph; on failure the plan stays eager. */

@@ -64,12 +64,11 @@ template <typename T> __device__ inline T gb_warp_max(T v)
     return v;
 }
 
-// Records the first failure of a run (later ones are dropped).
-__device__ inline void gb_report_error(gb_cuda_error_word *e, uint64_t node_id, long long value, long long position)
+// Records a failure at `position` of node node_id: the first node to fail in a run, its smallest
+// failing position (see gb_cuda_error_word).
+__device__ inline void gb_report_error(gb_cuda_error_word *e, uint64_t node_id, int64_t position)
 {
     if (!e) return;
-    if (atomicCAS(&e->node_plus_one, 0ull, (unsigned long long)node_id + 1) == 0) {
-        e->value = value;
-        e->position = position;
-    }
+    unsigned long long mine = (unsigned long long)node_id + 1, first = atomicCAS(&e->node_plus_one, 0ull, mine);
+    if (first == 0 || first == mine) atomicMax(&e->position_complement, ~(unsigned long long)position);
 }

@@ -5,7 +5,7 @@
 
 #include "common.cuh"
 
-template <typename E> __device__ inline void gb_copy_loop(const gb_cu_copy &p)
+template <typename E> __device__ inline void gb_strided_copy_loop(const gb_cu_copy &p)
 {
     const E *x = (const E *)p.x;
     E *y = (E *)p.y;
@@ -25,9 +25,9 @@ template <typename E> __device__ inline void gb_copy_loop(const gb_cu_copy &p)
 extern "C" __global__ void gb_k_copy(const gb_cu_copy p)
 {
     switch (p.esize) {
-    case 1: gb_copy_loop<uint8_t>(p); break;
-    case 4: gb_copy_loop<uint32_t>(p); break;
-    default: gb_copy_loop<unsigned long long>(p); break;
+    case 1: gb_strided_copy_loop<uint8_t>(p); break;
+    case 4: gb_strided_copy_loop<uint32_t>(p); break;
+    default: gb_strided_copy_loop<unsigned long long>(p); break;
     }
 }
 
@@ -39,8 +39,9 @@ template <typename E> __device__ inline void gb_gather_loop(const gb_cu_gather &
     {
         int64_t j = i / p.width, c = i - j * p.width;
         int64_t r = gb_load_index(p.indices, p.index_dtype, j);
-        if (r < 0 || r >= p.rows) {
-            if (c == 0) gb_report_error(p.error, p.node_id, r, j);
+        if (r < 0 || r >= p.rows) { // the run fails; zeros meanwhile, not leftovers, for what reads them
+            if (c == 0) gb_report_error(p.error, p.node_id, j);
+            y[i] = 0;
             continue;
         }
         y[i] = x[r * p.width + c];
@@ -53,7 +54,7 @@ extern "C" __global__ void gb_k_gather(const gb_cu_gather p)
         GB_GRID_LOOP(j, p.n)
         {
             int64_t r = gb_load_index(p.indices, p.index_dtype, j);
-            if (r < 0 || r >= p.rows) gb_report_error(p.error, p.node_id, r, j);
+            if (r < 0 || r >= p.rows) gb_report_error(p.error, p.node_id, j);
         }
         return;
     }

@@ -59,7 +59,7 @@ __device__ inline int64_t gb_checked_label(const gb_cu_rows &p, int64_t r, int l
 {
     int64_t label = gb_load_index(p.labels, p.labels_dtype, r);
     if (label < 0 || label >= p.cols) {
-        if (lane == 0) gb_report_error(p.error, p.node_id, label, r);
+        if (lane == 0) gb_report_error(p.error, p.node_id, r);
         return -1;
     }
     return label;
