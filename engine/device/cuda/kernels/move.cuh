@@ -31,14 +31,20 @@ extern "C" __global__ void gb_k_copy(const gb_cu_copy p)
     }
 }
 
+// Element i of the gathered [n, width]: its index j, column c and the row r it names.
+__device__ inline int64_t gb_gathered_row(const gb_cu_gather &p, int64_t i, int64_t *j, int64_t *c)
+{
+    *j = i / p.width, *c = i - *j * p.width;
+    return gb_load_index(p.indices, p.index_dtype, *j);
+}
+
 template <typename E> __device__ inline void gb_gather_loop(const gb_cu_gather &p)
 {
     const E *x = (const E *)p.x;
     E *y = (E *)p.y;
     GB_GRID_LOOP(i, p.n * p.width)
     {
-        int64_t j = i / p.width, c = i - j * p.width;
-        int64_t r = gb_load_index(p.indices, p.index_dtype, j);
+        int64_t j, c, r = gb_gathered_row(p, i, &j, &c);
         if (r < 0 || r >= p.rows) { // the run fails; zeros meanwhile, not leftovers, for what reads them
             if (c == 0) gb_report_error(p.error, p.node_id, j);
             y[i] = 0;
@@ -73,8 +79,7 @@ template <typename T> __device__ inline void gb_scatter_add_loop(const gb_cu_gat
     T *y = (T *)p.y;
     GB_GRID_LOOP(i, p.n * p.width)
     {
-        int64_t j = i / p.width, c = i - j * p.width;
-        int64_t r = gb_load_index(p.indices, p.index_dtype, j);
+        int64_t j, c, r = gb_gathered_row(p, i, &j, &c);
         if (r >= 0 && r < p.rows) atomicAdd(&y[r * p.width + c], x[i]);
     }
 }

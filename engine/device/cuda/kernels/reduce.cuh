@@ -10,6 +10,18 @@
 
 #include "common.cuh"
 
+// A reduction kernel over x's dtype T with accumulator A: float32 sums in double, maxima in T.
+#define GB_REDUCE_KERNEL(name, reduce)                                                          \
+    extern "C" __global__ void name(const gb_cu_reduce p)                                       \
+    {                                                                                           \
+        if (p.dtype == GB_F64)                                                                  \
+            reduce<double, double>(p);                                                          \
+        else if (p.kind == GB_REDUCE_MAX)                                                       \
+            reduce<float, float>(p);                                                            \
+        else                                                                                    \
+            reduce<float, double>(p);                                                           \
+    }
+
 template <typename T> __device__ inline T gb_reduce_combine(int32_t kind, T acc, T v)
 {
     if (kind == GB_REDUCE_MAX) return v > acc || v != v ? v : acc; // NaN wins, as in NumPy
@@ -89,15 +101,7 @@ template <typename T, typename A> __device__ inline void gb_reduce_rows(const gb
         gb_reduce_rows_by_block<T, A>(p);
 }
 
-extern "C" __global__ void gb_k_reduce_rows(const gb_cu_reduce p)
-{
-    if (p.dtype == GB_F64)
-        gb_reduce_rows<double, double>(p);
-    else if (p.kind == GB_REDUCE_MAX)
-        gb_reduce_rows<float, float>(p);
-    else
-        gb_reduce_rows<float, double>(p);
-}
+GB_REDUCE_KERNEL(gb_k_reduce_rows, gb_reduce_rows)
 
 // Column tiles: the 32 lanes of a warp take 32 neighbouring outputs (coalesced reads along a row);
 // the block's 8 warps take every 8th reduced element each (of the tile's run, with splits), and
@@ -131,15 +135,7 @@ template <typename T, typename A> __device__ inline void gb_reduce_columns(const
     }
 }
 
-extern "C" __global__ void gb_k_reduce_columns(const gb_cu_reduce p)
-{
-    if (p.dtype == GB_F64)
-        gb_reduce_columns<double, double>(p);
-    else if (p.kind == GB_REDUCE_MAX)
-        gb_reduce_columns<float, float>(p);
-    else
-        gb_reduce_columns<float, double>(p);
-}
+GB_REDUCE_KERNEL(gb_k_reduce_columns, gb_reduce_columns)
 
 // The splits' partial results of each output, combined in order (the same sum every run).
 template <typename T, typename A> __device__ inline void gb_reduce_finish(const gb_cu_reduce &p)
@@ -153,12 +149,4 @@ template <typename T, typename A> __device__ inline void gb_reduce_finish(const 
     }
 }
 
-extern "C" __global__ void gb_k_reduce_finish(const gb_cu_reduce p)
-{
-    if (p.dtype == GB_F64)
-        gb_reduce_finish<double, double>(p);
-    else if (p.kind == GB_REDUCE_MAX)
-        gb_reduce_finish<float, float>(p);
-    else
-        gb_reduce_finish<float, double>(p);
-}
+GB_REDUCE_KERNEL(gb_k_reduce_finish, gb_reduce_finish)
