@@ -1,7 +1,8 @@
 // A CUDA emulator for testing the engine's CUDA backend on machines without a GPU. Built as one
-// shared library that stands in for both libcuda.so.1 (the driver API subset the backend uses)
-// and libcublas.so (two strided-batched GEMMs, through OpenBLAS): with its directory first in
-// LD_LIBRARY_PATH, the unmodified engine opens it with dlopen exactly as it opens the real ones.
+// shared library that stands in for both libcuda.so.1 (the driver API subset the backend uses,
+// here) and libcublas.so (two strided-batched GEMMs through OpenBLAS, emu_cublas.cpp): with its
+// directory first in LD_LIBRARY_PATH, the unmodified engine opens it with dlopen exactly as it
+// opens the real ones.
 //
 // Device memory is host memory, but the emulator keeps the rules a GPU would enforce and fails
 // the call (as the driver does) when they are broken: copies must name device allocations on the
@@ -30,6 +31,7 @@
 
 #define GB_EMU_RUNTIME
 #include "cuda_emu.h"
+#include "emu_internal.h"
 #include "device/cuda/cuda_params.h"
 
 gb_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -58,8 +60,7 @@ void gb_k_schedule(gb_cu_schedule);
 void gb_k_apply(gb_cu_apply_batch);
 }
 
-static std::recursive_mutex emu_lock;
-#define EMU_ENTRY() std::lock_guard<std::recursive_mutex> emu_guard(emu_lock)
+std::recursive_mutex emu_lock;
 
 // ---- kernels by name ----
 
@@ -203,7 +204,8 @@ static void launch(CUfunc_st *k, unsigned grid, unsigned block, const void *para
 
 // ---- memory ----
 
-static std::map<uintptr_t, size_t> device_memory, pinned_memory;
+std::map<uintptr_t, size_t> device_memory;
+static std::map<uintptr_t, size_t> pinned_memory;
 static size_t graph_launches; // replays of captured graphs, for tests
 // The device's memory as cuMemGetInfo reports it; allocations past it fail with
 // CUDA_ERROR_OUT_OF_MEMORY (tests shrink it with gb_emu_set_device_memory).
@@ -211,7 +213,7 @@ static const size_t emulated_device_bytes = (size_t)80 << 30;
 static size_t device_limit = emulated_device_bytes, device_in_use;
 static size_t device_granule(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
-static bool inside(const std::map<uintptr_t, size_t> &regions, uintptr_t p, size_t bytes)
+bool emu_inside(const std::map<uintptr_t, size_t> &regions, uintptr_t p, size_t bytes)
 {
     auto it = regions.upper_bound(p);
     if (it == regions.begin()) return false;
@@ -220,21 +222,6 @@ static bool inside(const std::map<uintptr_t, size_t> &regions, uintptr_t p, size
 }
 
 // ---- streams, capture and graphs: everything runs at once unless a capture records it ----
-
-struct operation {
-    enum { LAUNCH, COPY, SET, GEMM } kind;
-    CUfunc_st *kernel;
-    unsigned grid, block;
-    std::vector<unsigned char> params;
-    void *dst;
-    const void *src, *src2; // GEMM: A and B
-    size_t bytes;
-    unsigned char value;
-    // GEMM (column-major, as cuBLAS)
-    int f64, ta, tb, m, n, k, lda, ldb, ldc, batches;
-    long long sa, sb, sc;
-    double alpha, beta;
-};
 
 struct CUgraph_st {
     std::vector<operation> ops;
@@ -292,7 +279,7 @@ static void perform(const operation &o)
 }
 
 // Runs o now, or records it when the stream is capturing.
-static CUresult submit(CUstream stream, const operation &o)
+CUresult emu_submit(CUstream stream, const operation &o)
 {
     if (stream && stream->capturing) {
         stream->recorded.push_back(o);
@@ -490,19 +477,19 @@ static CUresult copy(CUstream stream, void *dst, const void *src, size_t bytes, 
 {
     NEED_CONTEXT();
     if (bytes == 0) return CUDA_SUCCESS;
-    if ((dst_device && !inside(device_memory, (uintptr_t)dst, bytes)) ||
-        (src_device && !inside(device_memory, (uintptr_t)src, bytes))) {
+    if ((dst_device && !emu_inside(device_memory, (uintptr_t)dst, bytes)) ||
+        (src_device && !emu_inside(device_memory, (uintptr_t)src, bytes))) {
         fprintf(stderr, "cuda emulator: a copy of %zu bytes names memory that is not a device allocation\n", bytes);
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if (stream && stream->capturing && ((!dst_device && !inside(pinned_memory, (uintptr_t)dst, bytes)) ||
-                                        (!src_device && !inside(pinned_memory, (uintptr_t)src, bytes)))) {
+    if (stream && stream->capturing && ((!dst_device && !emu_inside(pinned_memory, (uintptr_t)dst, bytes)) ||
+                                        (!src_device && !emu_inside(pinned_memory, (uintptr_t)src, bytes)))) {
         fprintf(stderr, "cuda emulator: a captured copy uses pageable host memory\n");
         return forbidden_while_capturing(stream);
     }
     operation o = {};
     o.kind = operation::COPY, o.dst = dst, o.src = src, o.bytes = bytes;
-    return submit(stream, o);
+    return emu_submit(stream, o);
 }
 
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream)
@@ -527,10 +514,10 @@ CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, CUstrea
 {
     EMU_ENTRY();
     NEED_CONTEXT();
-    if (n && !inside(device_memory, (uintptr_t)dst, n)) return CUDA_ERROR_INVALID_VALUE;
+    if (n && !emu_inside(device_memory, (uintptr_t)dst, n)) return CUDA_ERROR_INVALID_VALUE;
     operation o = {};
     o.kind = operation::SET, o.dst = (void *)(uintptr_t)dst, o.value = value, o.bytes = n;
-    return submit(stream, o);
+    return emu_submit(stream, o);
 }
 
 CUresult cuModuleLoadData(CUmodule *module, const void *image)
@@ -574,7 +561,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
     operation o = {};
     o.kind = operation::LAUNCH, o.kernel = f, o.grid = gx, o.block = bx;
     o.params.assign((const unsigned char *)params[0], (const unsigned char *)params[0] + f->param_bytes);
-    return submit(stream, o);
+    return emu_submit(stream, o);
 }
 
 CUresult cuGetErrorString(CUresult error, const char **text)
@@ -708,94 +695,6 @@ __attribute__((destructor)) static void check_leaks(void)
             pinned_memory.size());
     const char *mode = getenv("GB_EMU_LEAKS");
     if (mode && !strcmp(mode, "fail")) _exit(99);
-}
-
-// ---- cuBLAS ----
-
-struct cublasContext {
-    CUstream stream;
-    void *workspace;
-    cublasMath_t mode;
-};
-
-cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
-{
-    EMU_ENTRY();
-    *handle = new cublasContext();
-    return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
-{
-    EMU_ENTRY();
-    delete handle;
-    return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream)
-{
-    EMU_ENTRY();
-    handle->stream = (CUstream)stream;
-    return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t bytes)
-{
-    EMU_ENTRY();
-    if (!inside(device_memory, (uintptr_t)workspace, bytes)) return CUBLAS_STATUS_INVALID_VALUE;
-    handle->workspace = workspace;
-    return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
-{
-    EMU_ENTRY();
-    handle->mode = mode;
-    return CUBLAS_STATUS_SUCCESS;
-}
-
-static cublasStatus_t gemm(cublasHandle_t h, int f64, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                           double alpha, const void *a, int lda, long long sa, const void *b, int ldb, long long sb,
-                           double beta, void *c, int ldc, long long sc, int batches)
-{
-    size_t element = f64 ? 8 : 4;
-    int a_rows = ta == CUBLAS_OP_N ? m : k, a_cols = ta == CUBLAS_OP_N ? k : m;
-    int b_rows = tb == CUBLAS_OP_N ? k : n, b_cols = tb == CUBLAS_OP_N ? n : k;
-    if (m < 0 || n < 0 || k < 0 || batches < 0 || lda < a_rows || ldb < b_rows || ldc < m)
-        return CUBLAS_STATUS_INVALID_VALUE;
-    // every operand inside device memory (column-major: the last column ends the matrix)
-    size_t last = (size_t)(batches - 1);
-    if (batches && ((a_cols && !inside(device_memory, (uintptr_t)a, ((size_t)sa * last + (size_t)lda * (a_cols - 1) + a_rows) * element)) ||
-                    (b_cols && !inside(device_memory, (uintptr_t)b, ((size_t)sb * last + (size_t)ldb * (b_cols - 1) + b_rows) * element)) ||
-                    (n && !inside(device_memory, (uintptr_t)c, ((size_t)sc * last + (size_t)ldc * (n - 1) + m) * element)))) {
-        fprintf(stderr, "cuda emulator: a GEMM operand is not in device memory\n");
-        return CUBLAS_STATUS_INVALID_VALUE;
-    }
-    operation o = {};
-    o.kind = operation::GEMM, o.f64 = f64, o.ta = ta != CUBLAS_OP_N, o.tb = tb != CUBLAS_OP_N;
-    o.m = m, o.n = n, o.k = k, o.lda = lda, o.ldb = ldb, o.ldc = ldc, o.batches = batches;
-    o.sa = sa, o.sb = sb, o.sc = sc, o.alpha = alpha, o.beta = beta;
-    o.src = a, o.src2 = b, o.dst = c;
-    submit(h->stream, o);
-    return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
-                                         int k, const float *alpha, const float *a, int lda, long long sa,
-                                         const float *b, int ldb, long long sb, const float *beta, float *c, int ldc,
-                                         long long sc, int batches)
-{
-    EMU_ENTRY();
-    return gemm(h, 0, ta, tb, m, n, k, *alpha, a, lda, sa, b, ldb, sb, *beta, c, ldc, sc, batches);
-}
-
-cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
-                                         int k, const double *alpha, const double *a, int lda, long long sa,
-                                         const double *b, int ldb, long long sb, const double *beta, double *c,
-                                         int ldc, long long sc, int batches)
-{
-    EMU_ENTRY();
-    return gemm(h, 1, ta, tb, m, n, k, *alpha, a, lda, sa, b, ldb, sb, *beta, c, ldc, sc, batches);
 }
 
 } // extern "C"
