@@ -52,6 +52,7 @@ sanitizer)
   sanitize=(compute-sanitizer --target-processes all --error-exitcode 3)
   run "${sanitize[@]}" --tool memcheck --leak-check full "$bin/tests/engine/test_cuda_ops" --jobs=1 --short-filename
   run "${sanitize[@]}" --tool memcheck --leak-check full "$bin/tests/engine/test_cuda_updates" --jobs=1 --short-filename
+  run "${sanitize[@]}" --tool memcheck --leak-check full "$bin/tests/engine/test_cuda_gather" --jobs=1 --short-filename
   run "${sanitize[@]}" --tool racecheck "$bin/tests/engine/test_cuda_ops" --jobs=1 --short-filename --filter='cuda_ops/[rn]*'
   run "${sanitize[@]}" --tool memcheck --leak-check full "$bin/examples/fashion_mnist" --device cuda --epochs 1 \
     --train-size 2048 --test-size 512 --data "$repo/.device/data" --logdir /tmp/gb-sanitized --no-progress
