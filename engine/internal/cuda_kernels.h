@@ -27,6 +27,8 @@ gb_status gb_cuda_slice_grad_forward(const gb_kernel_args *k);
 gb_status gb_cuda_concat_forward(const gb_kernel_args *k);
 gb_status gb_cuda_gather_forward(const gb_kernel_args *k);
 gb_status gb_cuda_gather_grad_forward(const gb_kernel_args *k);
+/* The device scratch memory gb_cuda_gather_grad_forward needs (the session's while a plan runs). */
+size_t gb_cuda_gather_grad_scratch(const gb_kernel_args *k);
 gb_status gb_cuda_assign_forward(const gb_kernel_args *k);
 gb_status gb_cuda_snapshot_forward(const gb_kernel_args *k);
 gb_status gb_cuda_assign_add_forward(const gb_kernel_args *k);

@@ -58,6 +58,11 @@ void gb_k_one_hot(gb_cu_index);
 void gb_k_dropout(gb_cu_dropout);
 void gb_k_schedule(gb_cu_schedule);
 void gb_k_apply(gb_cu_apply_batch);
+void gb_k_segment_keys(gb_cu_segments);
+void gb_k_sort_step(gb_cu_segments);
+void gb_k_sort_block(gb_cu_segments);
+void gb_k_segment_chunks(gb_cu_segments);
+void gb_k_segment_sums(gb_cu_segments);
 }
 
 std::recursive_mutex emu_lock;
@@ -88,6 +93,9 @@ static CUfunc_st kernels[] = {
     KERNEL(gb_k_dropout, gb_cu_dropout, 0),      KERNEL(gb_k_schedule, gb_cu_schedule, 0),
     KERNEL(gb_k_apply, gb_cu_apply_batch, 0),    KERNEL(gb_k_copy, gb_cu_copy, 0),
     KERNEL(gb_k_gather, gb_cu_gather, 0),        KERNEL(gb_k_scatter_add, gb_cu_gather, 0),
+    KERNEL(gb_k_segment_keys, gb_cu_segments, 0), KERNEL(gb_k_sort_step, gb_cu_segments, 0),
+    KERNEL(gb_k_sort_block, gb_cu_segments, 1),  KERNEL(gb_k_segment_chunks, gb_cu_segments, 0),
+    KERNEL(gb_k_segment_sums, gb_cu_segments, 0),
 };
 
 // ---- fibers ----
@@ -107,6 +115,15 @@ static ucontext_t scheduler;
 static unsigned running;
 static const CUfunc_st *block_kernel;
 static const void *block_params;
+// Blocks, and threads within a block, run last to first: a result that depends on the order in
+// which a GPU happens to schedule them (atomics on floats) then differs from the usual order's.
+// GB_EMU_REVERSE=1 or gb_emu_set_reverse_order.
+static bool reverse_order = getenv("GB_EMU_REVERSE") != NULL;
+
+extern "C" void gb_emu_set_reverse_order(int on) { reverse_order = on != 0; }
+
+// The i-th of n in the order of the moment.
+static unsigned in_order(unsigned i, unsigned n) { return reverse_order ? n - 1 - i : i; }
 
 extern "C" unsigned char *gb_emu_lane_slot(unsigned thread) { return lane_slots[thread]; }
 
@@ -148,7 +165,8 @@ static void run_block_cooperatively(unsigned threads)
         fibers[t].state = RUNNABLE;
     }
     for (;;) {
-        for (unsigned t = 0; t < threads; t++) {
+        for (unsigned i = 0; i < threads; i++) {
+            unsigned t = in_order(i, threads);
             if (fibers[t].state != RUNNABLE) continue;
             running = t;
             threadIdx = {t, 0, 0};
@@ -189,12 +207,12 @@ static void launch(CUfunc_st *k, unsigned grid, unsigned block, const void *para
     block_kernel = k;
     block_params = params;
     for (unsigned b = 0; b < grid; b++) {
-        blockIdx = {b, 0, 0};
+        blockIdx = {in_order(b, grid), 0, 0};
         if (k->cooperative) {
             run_block_cooperatively(block);
         } else {
             for (unsigned t = 0; t < block; t++) {
-                threadIdx = {t, 0, 0};
+                threadIdx = {in_order(t, block), 0, 0};
                 k->run(params);
             }
         }

@@ -34,6 +34,11 @@ static const char *const kernel_names[GB_KERNEL_COUNT] = {
     [GB_KERNEL_DROPOUT] = "gb_k_dropout",
     [GB_KERNEL_SCHEDULE] = "gb_k_schedule",
     [GB_KERNEL_APPLY] = "gb_k_apply",
+    [GB_KERNEL_SEGMENT_KEYS] = "gb_k_segment_keys",
+    [GB_KERNEL_SORT_STEP] = "gb_k_sort_step",
+    [GB_KERNEL_SORT_BLOCK] = "gb_k_sort_block",
+    [GB_KERNEL_SEGMENT_CHUNKS] = "gb_k_segment_chunks",
+    [GB_KERNEL_SEGMENT_SUMS] = "gb_k_segment_sums",
 };
 
 /* cuBLAS's workspace, ours so that nothing is allocated while a CUDA graph is captured. */

@@ -18,7 +18,8 @@ typedef enum gb_cuda_kernel {
     GB_KERNEL_UNARY, GB_KERNEL_CAST, GB_KERNEL_BINARY, GB_KERNEL_BROADCAST, GB_KERNEL_BIAS_ACT, GB_KERNEL_ACT_GRAD,
     GB_KERNEL_FILL, GB_KERNEL_REDUCE_ROWS, GB_KERNEL_REDUCE_COLUMNS, GB_KERNEL_REDUCE_FINISH, GB_KERNEL_COPY,
     GB_KERNEL_GATHER, GB_KERNEL_SCATTER_ADD, GB_KERNEL_SOFTMAX, GB_KERNEL_SPARSE_XENT, GB_KERNEL_DENSE_XENT,
-    GB_KERNEL_ARGMAX, GB_KERNEL_ONE_HOT, GB_KERNEL_DROPOUT, GB_KERNEL_SCHEDULE, GB_KERNEL_APPLY, GB_KERNEL_COUNT
+    GB_KERNEL_ARGMAX, GB_KERNEL_ONE_HOT, GB_KERNEL_DROPOUT, GB_KERNEL_SCHEDULE, GB_KERNEL_APPLY, GB_KERNEL_SEGMENT_KEYS, GB_KERNEL_SORT_STEP, GB_KERNEL_SORT_BLOCK,
+    GB_KERNEL_SEGMENT_CHUNKS, GB_KERNEL_SEGMENT_SUMS, GB_KERNEL_COUNT
 } gb_cuda_kernel;
 
 struct gb_cuda_session {
@@ -41,6 +42,8 @@ struct gb_cuda_session {
     gb_cuda_error_word *error_host; /* pinned: its copy after a run */
     int64_t *dropout_step;          /* device: global_step as the run started (dropout masks) */
     void *reduce_partials;          /* device: split reductions' partial results (GB_REDUCE_PARTIALS) */
+    void *scratch;                  /* device: the running plan's scratch (cuda_plan.c's scratch_users) */
+    size_t scratch_bytes;
     int dropout_step_set;           /* this run copied it there (cuda_plan.c copy_in) */
     const gb_node **fresh;          /* variables this run's queued Assigns initialise: */
     size_t n_fresh, fresh_cap;      /* uninitialised again if the run fails */

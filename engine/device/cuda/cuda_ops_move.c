@@ -123,18 +123,3 @@ gb_status gb_cuda_gather_forward(const gb_kernel_args *k)
     int64_t work = p.width ? p.n * p.width : p.n;
     return st == GB_OK ? gb_cuda_launch(cs, GB_KERNEL_GATHER, gb_cuda_grid(cs, work), THREADS, &p) : st;
 }
-
-/* GatherGrad(dy, indices, params): zeros of params' shape with dy's rows added at the indices. */
-gb_status gb_cuda_gather_grad_forward(const gb_kernel_args *k)
-{
-    gb_cuda_session *cs = cuda_of(k);
-    gb_tensor *out = k->out;
-    size_t bytes = gb_tensor_bytes(out);
-    if (bytes == 0) return GB_OK;
-    gb_cu_gather p = gather_params(out, k->in[1]);
-    p.x = k->in[0]->data, p.y = out->data;
-    gb_status st = gb_cuda_check(cs->api->cuMemsetD8Async((CUdeviceptr)(uintptr_t)out->data, 0, bytes, cs->stream),
-                                 "clearing a gather's gradient");
-    if (st != GB_OK || p.n * p.width == 0) return st;
-    return gb_cuda_launch(cs, GB_KERNEL_SCATTER_ADD, gb_cuda_grid(cs, p.n * p.width), THREADS, &p);
-}

@@ -135,6 +135,26 @@ typedef struct gb_cu_gather {
     int32_t esize, index_dtype, dtype;
 } gb_cu_gather;
 
+/* Gather's gradient in the indices' order (kernels/segments.cuh), so that its float sums are the
+ * same bits run to run. keys[j] = row << 32 | j for each index j (GB_SEGMENT_NONE rows for
+ * indices outside [0, rows), all ones for the padding up to `padded`, a power of two) are sorted
+ * (bitonic); then each row's run of positions is summed in order, straight for runs up to
+ * GB_SEGMENT_DIRECT positions (the CPU's sum, bit for bit), else through the sums of the aligned
+ * chunks of GB_SEGMENT_CHUNK positions inside it (a padding id repeated 10^5 times is not one
+ * thread's walk). Sorting steps: gb_k_sort_step compares elements j apart for the bitonic stage
+ * of size k; gb_k_sort_block does stages k .. k_last for j < GB_SORT_BLOCK in shared memory. */
+enum { GB_SEGMENT_DIRECT = 128, GB_SEGMENT_CHUNK = 32, GB_SORT_BLOCK = 2 * GB_CUDA_THREADS };
+#define GB_SEGMENT_NONE 0xffffffffull
+typedef struct gb_cu_segments {
+    const void *x, *indices;
+    void *y;
+    unsigned long long *keys; /* [padded] */
+    void *chunk_sums;         /* [n / GB_SEGMENT_CHUNK, width], x's type */
+    int64_t n, padded, rows, width;
+    int64_t k, k_last, j;
+    int32_t index_dtype, dtype;
+} gb_cu_segments;
+
 /* one_hot(indices) and argmax over the last axis. */
 typedef struct gb_cu_index {
     const void *x;

@@ -15,147 +15,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "device/cuda/cuda_context.h"
+#include "device/cuda/cuda_plan.h"
 #include "internal/cuda_kernels.h"
 #include "internal/error.h"
 #include "internal/plan_impl.h"
 #include "internal/session_impl.h"
 
-enum { ALIGN = 256, MAX_INPUTS = 16 };
-
-typedef struct cuda_plan {
-    const gb_cuda_api *api;
-    CUcontext context;         /* made current to free, whichever thread frees the plan */
-    CUdeviceptr arena;
-    CUdeviceptr *buffers;      /* by buffer index */
-    CUdeviceptr *feed_buffers; /* by feed index */
-    void **staging;            /* pinned, by feed index */
-    size_t *feed_bytes, n_feeds;
-    void **host;               /* pinned host copies by node id (fallback values), made on demand */
-    size_t *host_bytes;
-    size_t n_nodes;
-    gb_tensor *fetched;        /* host tensors given as outputs, by fetch index */
-    size_t n_fetches;
-    int reserved;              /* its variables and constants have device memory */
-    int all_on_device;         /* every node has a kernel: the plan may be captured */
-    int eager_runs;
-    int capture_failed;
-    int log; /* GB_CUDA_LOG set: say which ops fall back to the host and when plans are captured */
-    const gb_node *dropout_step; /* global_step, when the plan has dropout: copied as a run starts */
-    CUgraphExec graph;
-    int graph_tf32; /* the cuBLAS math mode the graph was captured with (it is baked in) */
-} cuda_plan;
-
-static CUdeviceptr dptr(const void *p) { return (CUdeviceptr)(uintptr_t)p; }
-static void *vptr(CUdeviceptr p) { return (void *)(uintptr_t)p; }
-
-void gb_cuda_plan_state_free(void *state)
-{
-    cuda_plan *cp = state;
-    if (!cp) return;
-    const gb_cuda_api *api = cp->api;
-    api->cuCtxSetCurrent(cp->context);
-    if (cp->graph) api->cuGraphExecDestroy(cp->graph);
-    if (cp->arena) api->cuMemFree(cp->arena);
-    for (size_t i = 0; cp->staging && i < cp->n_feeds; i++)
-        if (cp->staging[i]) api->cuMemFreeHost(cp->staging[i]);
-    for (size_t i = 0; cp->host && i < cp->n_nodes; i++)
-        if (cp->host[i]) api->cuMemFreeHost(cp->host[i]);
-    for (size_t i = 0; cp->fetched && i < cp->n_fetches; i++)
-        if (cp->fetched[i].data) api->cuMemFreeHost(cp->fetched[i].data);
-    free(cp->buffers);
-    free(cp->feed_buffers);
-    free(cp->staging);
-    free(cp->feed_bytes);
-    free(cp->host);
-    free(cp->host_bytes);
-    free(cp->fetched);
-    free(cp);
-}
-
-static size_t aligned(size_t bytes) { return (bytes + ALIGN - 1) / ALIGN * ALIGN; }
-
-/* A constant: a node without inputs carrying its value (variables' initial values aside). */
-static int is_constant(const gb_node *n) { return !n->is_variable && n->value && n->n_inputs == 0; }
-
-/* Whether node n can run without the host: its kernel, or something the executor does itself. */
-static int on_device(const gb_plan *p, const gb_node *n)
-{
-    if (p->fused_add[n->id] || n->op->cuda_forward || n->is_variable || is_constant(n)) return 1;
-    if (n->op->aliases_input) return strcmp(n->op->type, "Print") != 0; /* Print prints on the host */
-    return 0;
-}
-
-static gb_status prepare(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, size_t n_feeds,
-                         gb_node *const *fetches, size_t n_fetches, cuda_plan **out)
-{
-    const gb_cuda_api *api = cs->api;
-    cuda_plan *cp = calloc(1, sizeof *cp);
-    if (!cp) return gb_fail(GB_ENOMEM, "CUDA: out of memory");
-    cp->api = api;
-    cp->context = cs->context;
-    cp->n_nodes = p->node_count;
-    cp->n_fetches = n_fetches;
-    cp->n_feeds = n_feeds;
-    cp->buffers = calloc(p->n_buffers + 1, sizeof *cp->buffers);
-    cp->feed_buffers = calloc(n_feeds + 1, sizeof *cp->feed_buffers);
-    cp->staging = calloc(n_feeds + 1, sizeof *cp->staging);
-    cp->feed_bytes = calloc(n_feeds + 1, sizeof *cp->feed_bytes);
-    cp->host = calloc(p->node_count + 1, sizeof *cp->host);
-    cp->host_bytes = calloc(p->node_count + 1, sizeof *cp->host_bytes);
-    cp->fetched = calloc(n_fetches + 1, sizeof *cp->fetched);
-    gb_status st = GB_OK;
-    if (!cp->buffers || !cp->feed_buffers || !cp->staging || !cp->feed_bytes || !cp->host || !cp->host_bytes ||
-        !cp->fetched)
-        st = gb_fail(GB_ENOMEM, "CUDA: out of memory while planning");
-    size_t total = 0;
-    for (size_t i = 0; st == GB_OK && i < p->n_buffers; i++) total += aligned(p->buffer_bytes[i]);
-    for (size_t i = 0; st == GB_OK && i < n_feeds; i++) {
-        cp->feed_bytes[i] = gb_tensor_bytes(feeds[i].value);
-        total += aligned(cp->feed_bytes[i]);
-    }
-    if (st == GB_OK && total) st = gb_cuda_alloc(cs, &cp->arena, total, "this run's tensors");
-    size_t at = 0;
-    for (size_t i = 0; st == GB_OK && i < p->n_buffers; i++) {
-        cp->buffers[i] = cp->arena + at;
-        at += aligned(p->buffer_bytes[i]);
-    }
-    for (size_t i = 0; st == GB_OK && i < n_feeds; i++) {
-        cp->feed_buffers[i] = cp->arena + at;
-        at += aligned(cp->feed_bytes[i]);
-        if (cp->feed_bytes[i])
-            st = gb_cuda_check(api->cuMemHostAlloc(&cp->staging[i], cp->feed_bytes[i], 0), "pinned memory for a feed");
-    }
-    for (size_t i = 0; st == GB_OK && i < n_fetches; i++) {
-        gb_tensor *t = &cp->fetched[i];
-        *t = p->values[fetches[i]->id];
-        t->data = NULL;
-        t->owns_data = 0;
-        size_t bytes = gb_plan_value_bytes(t);
-        t->bytes = bytes;
-        if (bytes) st = gb_cuda_check(api->cuMemHostAlloc(&t->data, bytes, 0), "pinned memory for a fetch");
-    }
-    cp->all_on_device = 1;
-    cp->log = getenv("GB_CUDA_LOG") != NULL;
-    for (size_t k = 0; k < p->n_order && !cp->dropout_step; k++) {
-        const gb_node *step = gb_graph_find(p->order[k]->graph, "global_step");
-        if (!strcmp(p->order[k]->op->type, "Dropout") && step && step->is_variable && step->dtype == GB_I64)
-            cp->dropout_step = step;
-    }
-    for (size_t k = 0; k < p->n_order; k++) {
-        int fed = 0;
-        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == p->order[k];
-        if (fed || on_device(p, p->order[k])) continue;
-        cp->all_on_device = 0;
-        if (cp->log) fprintf(stderr, "gradboard CUDA: %s (%s) runs on the host\n", p->order[k]->name, p->order[k]->op->type);
-    }
-    if (st != GB_OK) {
-        gb_cuda_plan_state_free(cp);
-        return st;
-    }
-    *out = cp;
-    return GB_OK;
-}
+enum { MAX_INPUTS = 16 };
 
 /* A pinned host buffer for node id's value, kept for the plan's life. */
 static void *host_copy(cuda_plan *cp, size_t id, size_t bytes)
@@ -166,35 +32,6 @@ static void *host_copy(cuda_plan *cp, size_t id, size_t bytes)
     if (cp->api->cuMemHostAlloc(&cp->host[id], bytes ? bytes : 1, 0) != CUDA_SUCCESS) return cp->host[id] = NULL;
     cp->host_bytes[id] = bytes;
     return cp->host[id];
-}
-
-/* The variables an op reaches through the session rather than its inputs. */
-static size_t touched_variables(const gb_node *n, const gb_node **vars)
-{
-    size_t count = 0;
-    if (n->is_variable) vars[count++] = n;
-    if (n->attr.variable) vars[count++] = n->attr.variable;
-    for (int i = 0; i < 4; i++)
-        if (n->attr.slots[i]) vars[count++] = n->attr.slots[i];
-    return count;
-}
-
-/* Device memory for every variable and constant the plan's nodes reach, before any of them runs:
- * out of memory, the run then fails before an update is queued, and changes nothing. */
-static gb_status reserve_device_memory(gb_plan *p, gb_cuda_session *cs, const gb_feed *feeds, size_t n_feeds)
-{
-    gb_status st = GB_OK;
-    for (size_t k = 0; k < p->n_order && st == GB_OK; k++) {
-        const gb_node *n = p->order[k], *vars[6];
-        int fed = 0;
-        for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == n;
-        if (fed) continue;
-        CUdeviceptr d;
-        size_t n_vars = touched_variables(n, vars);
-        for (size_t i = 0; i < n_vars && st == GB_OK; i++) st = gb_cuda_variable(cs, vars[i], &d);
-        if (st == GB_OK && is_constant(n)) st = gb_cuda_constant(cs, n, &d);
-    }
-    return st;
 }
 
 static gb_status kernel_error(gb_plan *p, gb_cuda_session *cs);
@@ -228,7 +65,7 @@ static gb_status run_on_host(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_s
         if (bytes) st = gb_cuda_check(api->cuMemcpyDtoHAsync(host_in[i].data, dptr(v->data), bytes, cs->stream), n->name);
     }
     const gb_node *vars[6];
-    size_t n_vars = touched_variables(n, vars);
+    size_t n_vars = gb_cuda_touched_variables(n, vars);
     for (size_t i = 0; i < n_vars && st == GB_OK; i++) {
         gb_tensor *mirror = gb_session_variable_storage(s, vars[i]);
         if (!mirror) return gb_fail(GB_ENOMEM, "no memory for %s", vars[i]->name);
@@ -282,7 +119,7 @@ static gb_status place(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_session
                                       "(or restore a checkpoint) first", n->name);
     } else if (n->op->aliases_input) {
         out->data = p->values[n->inputs[0]->id].data;
-    } else if (is_constant(n)) {
+    } else if (gb_cuda_is_constant(n)) {
         CUdeviceptr d;
         gb_status st = gb_cuda_constant(cs, n, &d);
         if (st != GB_OK) return st;
@@ -320,7 +157,7 @@ static int reads_queued(const gb_cuda_session *cs, const gb_tensor *v)
 static int waits_for_updates(const gb_plan *p, const gb_cuda_session *cs, const gb_node *n, const gb_tensor *out)
 {
     if (cs->updates.count == 0) return 0;
-    if (!on_device(p, n)) return 1;
+    if (!gb_cuda_on_device(p, n)) return 1;
     const gb_node *fused = p->fused_add[n->id] ? p->fused_add[n->id] : p->fused_scale[n->id];
     for (size_t i = 0; i < n->n_inputs; i++)
         if (reads_queued(cs, &p->values[n->inputs[i]->id])) return 1;
@@ -354,7 +191,7 @@ static gb_status run_node(cuda_plan *cp, gb_plan *p, gb_session *s, gb_cuda_sess
     } else if (scale) {
         gb_kernel_args args = {n, p->inputs, out, s};
         st = gb_cuda_scale_variable_forward(&args, &p->values[scale->inputs[1]->id]);
-    } else if (n->is_variable || is_constant(n) || (n->op->aliases_input && on_device(p, n))) {
+    } else if (n->is_variable || gb_cuda_is_constant(n) || (n->op->aliases_input && gb_cuda_on_device(p, n))) {
         /* nothing to compute: the value is in place */
     } else if (n->op->cuda_forward) {
         gb_kernel_args args = {n, p->inputs, out, s};
@@ -514,12 +351,14 @@ gb_status gb_cuda_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
     cs->n_fresh = 0;
     cuda_plan *cp = p->device_state;
     if (!cp) {
-        st = prepare(p, cs, feeds, n_feeds, fetches, n_fetches, &cp);
+        st = gb_cuda_plan_prepare(p, cs, feeds, n_feeds, fetches, n_fetches, &cp);
         if (st != GB_OK) return st;
         p->device_state = cp;
     }
+    cs->scratch = cp->scratch_bytes ? vptr(cp->scratch) : NULL;
+    cs->scratch_bytes = cp->scratch_bytes;
     if (!cp->reserved) {
-        st = reserve_device_memory(p, cs, feeds, n_feeds);
+        st = gb_cuda_plan_reserve(p, cs, feeds, n_feeds);
         if (st != GB_OK) return st;
         cp->reserved = 1;
     }

@@ -5,3 +5,4 @@
 #include "reduce.cuh"
 #include "rows.cuh"
 #include "training.cuh"
+#include "segments.cuh"

@@ -71,8 +71,9 @@ extern "C" __global__ void gb_k_gather(const gb_cu_gather p)
     }
 }
 
-// Rows that share an index are added with atomics: the order of those additions, and so the last
-// bits of such a row's sum, can change from run to run (TensorFlow's GPU kernel does the same).
+// Gather's gradient past 4 billion indices, too many for segments.cuh's sort: rows that share an
+// index are added with atomics, so the order of those additions, and the last bits of such a
+// row's sum, can change from run to run.
 template <typename T> __device__ inline void gb_scatter_add_loop(const gb_cu_gather &p)
 {
     const T *x = (const T *)p.x;
