@@ -15,6 +15,7 @@
 #include "gradboard/crc32c.h"
 #include "internal/ckpt_hooks.h"
 #include "internal/error.h"
+#include "internal/fs.h"
 #include "internal/sstable.h"
 #include "internal/strmap.h"
 #include "tensor_bundle.pb-c.h"
@@ -65,6 +66,19 @@ void gb_bundle_writer_abort(gb_bundle_writer *w)
     free_writer(w);
 }
 
+/* The directory part of prefix and its parents (none: the working directory, which exists). */
+static gb_status make_prefix_directory(const char *prefix)
+{
+    const char *slash = strrchr(prefix, '/');
+    if (!slash || slash == prefix) return GB_OK;
+    char *dir = strndup(prefix, (size_t)(slash - prefix));
+    if (!dir) return gb_fail(GB_ENOMEM, "checkpoint: out of memory");
+    gb_status st = gb_mkdir_p(dir);
+    if (st != GB_OK) gb_fail_context(st, "checkpoint %s", prefix);
+    free(dir);
+    return st;
+}
+
 gb_status gb_bundle_writer_open(gb_bundle_writer **out, const char *prefix)
 {
     *out = NULL;
@@ -87,6 +101,14 @@ gb_status gb_bundle_writer_open(gb_bundle_writer **out, const char *prefix)
         return gb_fail(GB_ENOMEM, "checkpoint: out of memory");
     }
     w->fd = open(w->data_temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (w->fd < 0 && errno == ENOENT) { /* the directory is missing: made, as TensorFlow's writer does */
+        gb_status st = make_prefix_directory(prefix);
+        if (st != GB_OK) {
+            free_writer(w);
+            return st;
+        }
+        w->fd = open(w->data_temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
     if (w->fd < 0) {
         gb_status st = gb_fail_errno(GB_EIO, errno, "checkpoint %s: cannot create %s", prefix, w->data_temp);
         free_writer(w);

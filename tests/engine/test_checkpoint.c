@@ -161,6 +161,32 @@ Test(checkpoint, an_empty_bundle_and_a_string_tensor)
     free(prefix);
 }
 
+/* As TensorFlow's BundleWriter and tf.train.Checkpoint: the prefix's directory is made when it is
+ * missing (deeper than one level too); a file where the directory must go is a clear error. */
+Test(checkpoint, a_writer_makes_the_prefix_directory)
+{
+    char *prefix = path_of("new/deeper/model.ckpt-7");
+    gb_bundle_writer *w;
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_add(w, "x", 1, 1, (int64_t[]){2}, (float[]){1, 2}, 8), GB_OK, "%s", gb_errmsg());
+    cr_assert_eq(gb_bundle_writer_finish(w), GB_OK, "%s", gb_errmsg());
+    gb_bundle_reader *r;
+    cr_assert_eq(gb_bundle_reader_open(&r, prefix), GB_OK, "%s", gb_errmsg());
+    cr_assert_not_null(gb_bundle_reader_find(r, "x"));
+    gb_bundle_reader_close(r);
+    free(prefix);
+
+    char *file = path_of("plain");
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    prefix = path_of("plain/model.ckpt");
+    cr_assert_eq(gb_bundle_writer_open(&w, prefix), GB_EIO);
+    cr_assert(strstr(gb_errmsg(), "plain/model.ckpt") && strstr(gb_errmsg(), "Not a directory"), "%s", gb_errmsg());
+    free(prefix);
+    free(file);
+}
+
 Test(checkpoint, restart_points_every_16_entries_and_many_blocks)
 {
     gb_sstable_builder *b = gb_sstable_builder_new();

@@ -305,5 +305,12 @@ Test(cli_ckpt, export_writes_partitioned_variables_whole)
     cr_assert_eq(ckptf(&want, NULL, "show %s part --json", TF_DTYPES), 0);
     cr_assert_eq(ckptf(&out, NULL, "show %s/back part --json", test_dir), 0);
     cr_assert_str_eq(out, want);
+    free(out);
+    /* into a directory that does not exist yet, as tf.train.Checkpoint saves */
+    cr_assert_eq(ckptf(&out, &err, "import %s/all.safetensors --to %s/fresh/dir/model.ckpt-3", test_dir, test_dir), 0,
+                 "%s", err);
+    free(out), free(err);
+    cr_assert_eq(ckptf(&out, NULL, "show %s/fresh/dir/model.ckpt-3 part --json", test_dir), 0);
+    cr_assert_str_eq(out, want);
     free(out), free(want);
 }

@@ -37,8 +37,9 @@ const char *gb_tf_dtype_name(int dtype);
 
 typedef struct gb_bundle_writer gb_bundle_writer;
 
-/* Starts a checkpoint at prefix (its directory must exist). The data go to a temporary file until
- * gb_bundle_writer_finish. Returns new (finish or abort frees it). */
+/* Starts a checkpoint at prefix, making its directory if missing (as TensorFlow's writer). The
+ * data go to a temporary file until gb_bundle_writer_finish. Returns new (finish or abort frees
+ * it). */
 gb_status gb_bundle_writer_open(gb_bundle_writer **out, const char *prefix);
 
 /* Adds a numeric tensor: bytes must equal elements x element size. Names are unique, non-empty.
