@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "internal/error.h"
+#include "internal/parallel.h"
+#include "internal/philox.h"
 #include "internal/tensor_impl.h"
 
 gb_initializer gb_init_zeros(void) { return (gb_initializer){GB_INIT_ZEROS, 0, 0, 0, NULL}; }
@@ -35,20 +37,11 @@ static double unit(uint32_t hi, uint32_t lo)
     return u < 1.0 ? u : 0x1.fffffffffffffp-1;
 }
 
-/* Element i's standard normal; draw r of it for truncated redraws. */
-static double standard_normal(uint64_t seed, uint64_t i, uint64_t draw)
+/* A standard normal from one Philox block (Box-Muller). */
+static double normal_of(const uint32_t w[4])
 {
-    uint32_t w[4];
-    gb_philox4x32(seed, draw, i, w);
     double u1 = unit(w[0], w[1]), u2 = unit(w[2], w[3]);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-static double uniform01(uint64_t seed, uint64_t i)
-{
-    uint32_t w[4];
-    gb_philox4x32(seed, 0, i, w);
-    return unit(w[0], w[1]);
 }
 
 static void fans(const gb_shape *s, double *fan_in, double *fan_out)
@@ -65,11 +58,76 @@ static void fans(const gb_shape *s, double *fan_in, double *fan_out)
     }
 }
 
-static double truncated(uint64_t seed, uint64_t i)
+/* Element i's standard normal within two standard deviations: its first draw (from block
+ * first, counter (0, i)), else draws 1, 2, ... (counters (draw, i)) until one falls inside. */
+static double truncated(uint64_t seed, uint64_t i, const uint32_t first[4])
 {
-    for (uint64_t draw = 0;; draw++) {
-        double z = standard_normal(seed, i, draw);
-        if (fabs(z) <= 2.0) return z;
+    double z = normal_of(first);
+    for (uint64_t draw = 1; fabs(z) > 2.0; draw++) {
+        uint32_t w[4];
+        gb_philox4x32(seed, draw, i, w);
+        z = normal_of(w);
+    }
+    return z;
+}
+
+/* One fill's parameters, shared by the chunks that write it. */
+typedef struct fill_job {
+    const gb_initializer *init;
+    gb_tensor *t;
+    double constant, fan_in, fan_out;
+    int random; /* a random kind: Philox blocks are drawn */
+} fill_job;
+
+enum { FILL_BATCH = 256 }; /* elements whose first Philox blocks are drawn together (SIMD lanes) */
+
+/* Element i's value, from w: its first Philox block (counter (0, i)). */
+static double element_value(const fill_job *job, int64_t i, const uint32_t w[4], double *high)
+{
+    const gb_initializer *init = job->init;
+    uint64_t seed = init->seed;
+    switch (init->kind) {
+    case GB_INIT_UNIFORM: *high = init->b; return init->a + (init->b - init->a) * unit(w[0], w[1]);
+    case GB_INIT_NORMAL: return init->a + init->b * normal_of(w);
+    case GB_INIT_TRUNCATED_NORMAL: return init->a + init->b * truncated(seed, (uint64_t)i, w);
+    case GB_INIT_GLOROT_UNIFORM: {
+        double limit = sqrt(6.0 / (job->fan_in + job->fan_out));
+        *high = limit;
+        return -limit + 2 * limit * unit(w[0], w[1]);
+    }
+    case GB_INIT_GLOROT_NORMAL:
+        return sqrt(2.0 / (job->fan_in + job->fan_out)) / 0.87962566103423978 * truncated(seed, (uint64_t)i, w);
+    case GB_INIT_HE_NORMAL: return sqrt(2.0 / job->fan_in) / 0.87962566103423978 * truncated(seed, (uint64_t)i, w);
+    default: return job->constant;
+    }
+}
+
+/* Elements [begin, end): each draws from its own counters, so chunks can run anywhere. */
+static void fill_range(void *ctx, int64_t begin, int64_t end)
+{
+    const fill_job *job = ctx;
+    gb_tensor *t = job->t;
+    uint32_t words[4 * FILL_BATCH] = {0};
+    for (int64_t at = begin; at < end; at += FILL_BATCH) {
+        int64_t count = end - at < FILL_BATCH ? end - at : FILL_BATCH;
+        if (job->random) gb_philox4x32_blocks(job->init->seed, 0, (uint64_t)at, 1, (size_t)count, words);
+        for (int64_t j = 0; j < count; j++) {
+            int64_t i = at + j;
+            double high = INFINITY; /* the uniform kinds' bound, which float32 must stay under */
+            double v = element_value(job, i, words + 4 * j, &high);
+            switch (t->dtype) {
+            case GB_F32: { /* a draw within half a float32 step of high would round up to it */
+                float f = (float)v;
+                ((float *)t->data)[i] = (double)f >= high && v < high ? nextafterf(f, -INFINITY) : f;
+                break;
+            }
+            case GB_F64: ((double *)t->data)[i] = v; break;
+            case GB_I32: ((int32_t *)t->data)[i] = (int32_t)v; break;
+            case GB_I64: ((int64_t *)t->data)[i] = (int64_t)v; break;
+            case GB_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
+            default: break;
+            }
+        }
     }
 }
 
@@ -83,46 +141,15 @@ gb_status gb_init_fill(const gb_initializer *init, gb_tensor *t)
         memcpy(t->data, v->data, (size_t)n * gb_dtype_size(t->dtype));
         return GB_OK;
     }
-    double fan_in, fan_out;
-    fans(&t->shape, &fan_in, &fan_out);
-    double constant = init->kind == GB_INIT_ONES ? 1.0 : init->kind == GB_INIT_CONSTANT ? init->a : 0.0;
+    fill_job job = {init, t, 0, 0, 0, 0};
+    fans(&t->shape, &job.fan_in, &job.fan_out);
+    job.constant = init->kind == GB_INIT_ONES ? 1.0 : init->kind == GB_INIT_CONSTANT ? init->a : 0.0;
     int is_constant = init->kind == GB_INIT_ZEROS || init->kind == GB_INIT_ONES || init->kind == GB_INIT_CONSTANT;
     if (!is_constant && t->dtype != GB_F32 && t->dtype != GB_F64)
         return gb_fail(GB_EINVAL, "random initialisers need a float variable, not %s", gb_dtype_name(t->dtype));
-    if (is_constant && !gb_value_fits_dtype(constant, t->dtype))
-        return gb_fail(GB_EINVAL, "the constant %g is not a %s value", constant, gb_dtype_name(t->dtype));
-    for (int64_t i = 0; i < n; i++) {
-        double v, high = INFINITY; /* the uniform kinds' bound, which float32 must stay under */
-        uint64_t k = (uint64_t)i, seed = init->seed;
-        switch (init->kind) {
-        case GB_INIT_UNIFORM:
-            v = init->a + (init->b - init->a) * uniform01(seed, k);
-            high = init->b;
-            break;
-        case GB_INIT_NORMAL: v = init->a + init->b * standard_normal(seed, k, 0); break;
-        case GB_INIT_TRUNCATED_NORMAL: v = init->a + init->b * truncated(seed, k); break;
-        case GB_INIT_GLOROT_UNIFORM: {
-            double limit = sqrt(6.0 / (fan_in + fan_out));
-            v = -limit + 2 * limit * uniform01(seed, k);
-            high = limit;
-            break;
-        }
-        case GB_INIT_GLOROT_NORMAL: v = sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978 * truncated(seed, k); break;
-        case GB_INIT_HE_NORMAL: v = sqrt(2.0 / fan_in) / 0.87962566103423978 * truncated(seed, k); break;
-        default: v = constant; break;
-        }
-        switch (t->dtype) {
-        case GB_F32: { /* a draw within half a float32 step of high would round up to it */
-            float f = (float)v;
-            ((float *)t->data)[i] = (double)f >= high && v < high ? nextafterf(f, -INFINITY) : f;
-            break;
-        }
-        case GB_F64: ((double *)t->data)[i] = v; break;
-        case GB_I32: ((int32_t *)t->data)[i] = (int32_t)v; break;
-        case GB_I64: ((int64_t *)t->data)[i] = (int64_t)v; break;
-        case GB_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
-        default: break;
-        }
-    }
+    if (is_constant && !gb_value_fits_dtype(job.constant, t->dtype))
+        return gb_fail(GB_EINVAL, "the constant %g is not a %s value", job.constant, gb_dtype_name(t->dtype));
+    job.random = !is_constant;
+    gb_parallel_for(n, is_constant ? 1 << 18 : 1 << 14, fill_range, &job);
     return GB_OK;
 }

@@ -27,6 +27,7 @@ void gb_plan_free(gb_plan *p)
     free(p->fused_add);
     free(p->fused_matmul);
     free(p->fused_scale);
+    free(p->init_into);
     gb_plan_release_device_state(p);
     free(p);
 }
@@ -252,6 +253,24 @@ static void fuse_scale_assigns(builder *b, const unsigned *uses, unsigned char *
     }
 }
 
+/* A variable's initialiser run just before the Assign that is its only reader, on the CPU: it
+ * fills the variable's storage itself (the Assign then copies nothing), so a cached initialiser
+ * plan keeps no buffer as large as the largest variable. Nothing runs between the two that
+ * could read the variable's old value. */
+static void fuse_initializers(builder *b, const unsigned *uses)
+{
+    if (!b->host_buffers) return; /* a device executor runs initialisers on host copies */
+    gb_plan *p = b->p;
+    for (size_t k = 1; k < p->n_order; k++) {
+        gb_node *assign = p->order[k], *init = p->order[k - 1];
+        if (!gb_is_assign(assign) || b->fed[assign->id] || assign->inputs[0] != init) continue;
+        if (!gb_is_initializer(init) || b->fed[init->id] || uses[init->id] != 1) continue;
+        const gb_tensor *value = &p->values[init->id];
+        const gb_node *v = assign->attr.variable;
+        if (value->dtype == v->dtype && gb_shape_equal(&value->shape, &v->shape)) p->init_into[init->id] = v;
+    }
+}
+
 /* The fusions, then the nodes they absorbed dropped from the order. */
 static gb_status fuse(builder *b, gb_node *const *fetches, size_t n_fetches)
 {
@@ -266,6 +285,7 @@ static gb_status fuse(builder *b, gb_node *const *fetches, size_t n_fetches)
     fuse_bias_activations(b, uses, drop);
     fuse_sgd_matmuls(b, uses, drop);
     fuse_scale_assigns(b, uses, drop);
+    fuse_initializers(b, uses);
     size_t kept = 0;
     for (size_t k = 0; k < p->n_order; k++)
         if (!drop[p->order[k]->id]) p->order[kept++] = p->order[k];
@@ -331,7 +351,7 @@ static gb_status assign_buffers(builder *b, gb_node *const *fetches, size_t n_fe
         size_t bytes = gb_plan_value_bytes(&p->values[n->id]);
         /* a device executor keeps constants in their own device copies (cuda_plan.c place) */
         int device_constant = !b->host_buffers && !n->is_variable && n->value && n->n_inputs == 0;
-        if (!n->op->aliases_input && !n->op->output_is_variable && !device_constant && bytes) {
+        if (!n->op->aliases_input && !n->op->output_is_variable && !device_constant && !p->init_into[n->id] && bytes) {
             /* best fit from the pool, else a new buffer */
             size_t best = pooled;
             for (size_t i = 0; i < pooled; i++)
@@ -394,7 +414,8 @@ gb_status gb_plan_build(gb_graph *g, const gb_feed *feeds, size_t n_feeds, gb_no
     p->fused_add = calloc(g->count, sizeof *p->fused_add);
     p->fused_matmul = calloc(g->count, sizeof *p->fused_matmul);
     p->fused_scale = calloc(g->count, sizeof *p->fused_scale);
-    if (!p->fused_add || !p->fused_matmul || !p->fused_scale || !p->fetch_ids || !p->feed_ids || !p->feed_dtypes || !p->feed_shapes || !p->values || !p->buffer_of ||
+    p->init_into = calloc(g->count, sizeof *p->init_into);
+    if (!p->fused_add || !p->fused_matmul || !p->fused_scale || !p->init_into || !p->fetch_ids || !p->feed_ids || !p->feed_dtypes || !p->feed_shapes || !p->values || !p->buffer_of ||
         !p->inputs) {
         st = gb_fail(GB_ENOMEM, "session: out of memory while planning");
         goto done;
@@ -518,8 +539,8 @@ gb_status gb_plan_execute(gb_plan *p, gb_session *s, const gb_feed *feeds, size_
         for (size_t i = 0; i < n_feeds && !fed; i++) fed = feeds[i].node == n;
         if (fed) continue;
         for (size_t i = 0; i < n->n_inputs; i++) p->inputs[i] = &p->values[n->inputs[i]->id];
-        if (n->op->output_is_variable) {
-            const gb_node *v = n->is_variable ? n : n->attr.variable;
+        if (n->op->output_is_variable || p->init_into[n->id]) {
+            const gb_node *v = p->init_into[n->id] ? p->init_into[n->id] : n->is_variable ? n : n->attr.variable;
             gb_tensor *storage = gb_session_variable_storage(s, v);
             if (!storage) return gb_fail(GB_ENOMEM, "%s: no memory for variable %s", n->name, v->name);
             out->data = storage->data;

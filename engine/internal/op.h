@@ -85,6 +85,10 @@ void gb_matmul_accumulate(const gb_node *matmul, const gb_tensor *a, const gb_te
 int gb_is_mul(const gb_node *n);
 int gb_is_assign(const gb_node *n);
 
+/* Whether n is a variable's initialiser (a fill, a random draw, its initial value): it writes its
+ * whole output from its attributes alone, so a CPU plan may point it at the variable itself. */
+int gb_is_initializer(const gb_node *n);
+
 /* A copy of x made when the node runs (TensorFlow's Snapshot): unlike Identity, which shares x's
  * memory, it keeps a variable's value from before a later update in the same run. */
 gb_node *gb_snapshot(gb_graph *g, gb_node *x);

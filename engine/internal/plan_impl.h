@@ -31,6 +31,8 @@ struct gb_plan {
                                 * computes into its variable (CPU plans), else NULL */
     gb_node **fused_scale;     /* by node id: the Mul (the variable times a scalar) an Assign
                                 * computes in place (Adam's beta powers), else NULL */
+    const gb_node **init_into; /* by node id: the variable an initialiser writes straight into
+                                * (CPU plans: its Assign then copies nothing), else NULL */
     void *device_state;        /* a CUDA session's buffers and captured graph for this plan */
 };
 

@@ -234,6 +234,8 @@ static const gb_op_def op_assign_add = {"AssignAdd", assign_infer, assign_add_fo
 
 int gb_is_assign(const gb_node *n) { return n->op == &op_assign; }
 
+int gb_is_initializer(const gb_node *n) { return n->op->forward == initializer_forward; }
+
 #define SCALE_VARIABLE(T)                                                   \
     {                                                                       \
         T *v = k->out->data, c = *(const T *)factor->data;                  \

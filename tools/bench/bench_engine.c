@@ -1,7 +1,7 @@
 /* bench_engine: time per training step of the engine, on the workloads of the engine issue.
  * Prints "name value unit" lines that tools/bench/run.sh compares with PyTorch's.
  *
- *   bench_engine [--quick] [seed|small|big]     (default: all three)
+ *   bench_engine [--quick] [seed|small|big|init]     (default: all four)
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -157,6 +157,25 @@ static void bench_sgemm(const int *widths, int layers, int batch, double step_se
            step_flops / step_seconds * 1e-9);
 }
 
+/* Initialising an 8192 x 8192 layer (256 MiB), as PyTorch's init functions fill a tensor:
+ * Glorot uniform, and Glorot normal (a normal truncated at two standard deviations). */
+static void bench_init(int quick)
+{
+    const gb_initializer kinds[] = {gb_init_glorot_uniform(1), gb_init_glorot_normal(2)};
+    const char *names[] = {"init_glorot_uniform", "init_glorot_normal"};
+    int64_t side = quick ? 2048 : 8192;
+    for (int k = 0; k < 2; k++) {
+        gb_graph *g = gb_graph_new();
+        gb_variable(g, "kernel", GB_F32, gb_dims(2, side, side), kinds[k]);
+        gb_node *init = gb_global_variables_initializer(g);
+        gb_session *s = gb_session_new(g, GB_CPU);
+        double t = time_runs(s, NULL, 0, init, 1, 1, 3);
+        printf("%s %.3f ms (a %lld x %lld float32 variable)\n", names[k], t * 1e3, (long long)side, (long long)side);
+        gb_session_free(s);
+        gb_graph_free(g);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0;
@@ -179,5 +198,6 @@ int main(int argc, char **argv)
         printf("mlp_big_samples %.0f samples/s\n", 1024 / t);
         bench_sgemm(big, 3, 1024, t);
     }
+    if (!only || !strcmp(only, "init")) bench_init(quick);
     return 0;
 }

@@ -77,6 +77,19 @@ def sgemm_rate(widths, batch):
     print(f"sgemm_rate {flops / t * 1e-9:.2f} GFLOP/s (PyTorch's BLAS on the same GEMMs, {torch.get_num_threads()} threads)")
 
 
+def init(quick):
+    """Filling an 8192 x 8192 layer as bench_engine's init: Glorot uniform, and Glorot normal as
+    Keras draws it (a normal truncated at two standard deviations, rescaled)."""
+    side = 2048 if quick else 8192
+    w = torch.empty(side, side)
+    std = (2.0 / (side + side)) ** 0.5 / 0.87962566103423978
+    fills = [("init_glorot_uniform", lambda: torch.nn.init.xavier_uniform_(w)),
+             ("init_glorot_normal", lambda: torch.nn.init.trunc_normal_(w, 0.0, std, -2 * std, 2 * std))]
+    for name, fill in fills:
+        t = time_steps(fill, 1, 1)
+        print(f"{name} {t * 1e3:.3f} ms (a {side} x {side} float32 tensor)")
+
+
 def main():
     quick = "--quick" in sys.argv
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
@@ -86,6 +99,7 @@ def main():
     t = mlp("mlp_big_sgd", [2048, 2048, 2048, 10], 1024, lambda p: torch.optim.SGD(p, lr=0.01), 2 if quick else 8)
     print(f"mlp_big_samples {1024 / t:.0f} samples/s")
     sgemm_rate([2048, 2048, 2048, 10], 1024)
+    init(quick)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] :
 # the best (lowest) time of each workload over the rounds; rates: the best (highest)
 value() { awk -v n="$1" '$1 == n { v = $2; if (best == "" || (n ~ /rate|samples/ ? v > best : v < best)) best = v } END { print best }' <<< "$2"; }
 printf '%-40s %14s %14s %12s\n' "workload" "gradboard" "PyTorch" "time ratio"
-for w in seed_step mlp_small_adam mlp_big_sgd; do
+for w in seed_step mlp_small_adam mlp_big_sgd init_glorot_uniform init_glorot_normal; do
   a=$(value $w "$engine") b=$(value $w "$torch")
   unit=$(awk -v n="$w" '$1 == n { print $3; exit }' <<< "$engine")
   printf '%-40s %11.3f %-2s %11.3f %-2s %11.3fx\n' "$w (lower is better)" "$a" "$unit" "$b" "$unit" \
