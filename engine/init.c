@@ -75,8 +75,10 @@ static double truncated(uint64_t seed, uint64_t i, const uint32_t first[4])
 typedef struct fill_job {
     const gb_initializer *init;
     gb_tensor *t;
-    double constant, fan_in, fan_out;
-    int random; /* a random kind: Philox blocks are drawn */
+    double constant;
+    double limit; /* Glorot uniform's bound */
+    double scale; /* Glorot and He normal's: the standard deviation over the truncation's */
+    int random;   /* a random kind: Philox blocks are drawn */
 } fill_job;
 
 enum { FILL_BATCH = 256 }; /* elements whose first Philox blocks are drawn together (SIMD lanes) */
@@ -90,14 +92,8 @@ static double element_value(const fill_job *job, int64_t i, const uint32_t w[4],
     case GB_INIT_UNIFORM: *high = init->b; return init->a + (init->b - init->a) * unit(w[0], w[1]);
     case GB_INIT_NORMAL: return init->a + init->b * normal_of(w);
     case GB_INIT_TRUNCATED_NORMAL: return init->a + init->b * truncated(seed, (uint64_t)i, w);
-    case GB_INIT_GLOROT_UNIFORM: {
-        double limit = sqrt(6.0 / (job->fan_in + job->fan_out));
-        *high = limit;
-        return -limit + 2 * limit * unit(w[0], w[1]);
-    }
-    case GB_INIT_GLOROT_NORMAL:
-        return sqrt(2.0 / (job->fan_in + job->fan_out)) / 0.87962566103423978 * truncated(seed, (uint64_t)i, w);
-    case GB_INIT_HE_NORMAL: return sqrt(2.0 / job->fan_in) / 0.87962566103423978 * truncated(seed, (uint64_t)i, w);
+    case GB_INIT_GLOROT_UNIFORM: *high = job->limit; return -job->limit + 2 * job->limit * unit(w[0], w[1]);
+    case GB_INIT_GLOROT_NORMAL: case GB_INIT_HE_NORMAL: return job->scale * truncated(seed, (uint64_t)i, w);
     default: return job->constant;
     }
 }
@@ -142,7 +138,11 @@ gb_status gb_init_fill(const gb_initializer *init, gb_tensor *t)
         return GB_OK;
     }
     fill_job job = {init, t, 0, 0, 0, 0};
-    fans(&t->shape, &job.fan_in, &job.fan_out);
+    double fan_in, fan_out;
+    fans(&t->shape, &fan_in, &fan_out);
+    job.limit = sqrt(6.0 / (fan_in + fan_out));
+    /* 0.8796...: the standard deviation of a standard normal truncated at two */
+    job.scale = sqrt(2.0 / (init->kind == GB_INIT_HE_NORMAL ? fan_in : fan_in + fan_out)) / 0.87962566103423978;
     job.constant = init->kind == GB_INIT_ONES ? 1.0 : init->kind == GB_INIT_CONSTANT ? init->a : 0.0;
     int is_constant = init->kind == GB_INIT_ZEROS || init->kind == GB_INIT_ONES || init->kind == GB_INIT_CONSTANT;
     if (!is_constant && t->dtype != GB_F32 && t->dtype != GB_F64)
