@@ -12,6 +12,16 @@
     for (int64_t i = (int64_t)(block) * blockDim.x + threadIdx.x; i < (n);                      \
          i += (int64_t)blockDim.x * (blocks))
 
+// A kernel over float32 or float64 values (p.dtype): the template loop<T>(p) for the one given.
+#define GB_FLOAT_KERNEL(name, Params, loop)                                                     \
+    extern "C" __global__ void name(const Params p)                                             \
+    {                                                                                           \
+        if (p.dtype == GB_F64)                                                                  \
+            loop<double>(p);                                                                    \
+        else                                                                                    \
+            loop<float>(p);                                                                     \
+    }
+
 // Every thread of the grid visits i = start, start + stride, ...: any grid size covers any n.
 #define GB_GRID_LOOP(i, n)                                                                      \
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                  \

@@ -205,13 +205,7 @@ template <typename T> __device__ inline void gb_broadcast_loop(const gb_cu_broad
     GB_GRID_LOOP(i, p.n) y[i] = x[gb_strided_offset(i, p.rank, p.dim, p.sx)] * scale;
 }
 
-extern "C" __global__ void gb_k_broadcast(const gb_cu_broadcast p)
-{
-    if (p.dtype == GB_F64)
-        gb_broadcast_loop<double>(p);
-    else
-        gb_broadcast_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_broadcast, gb_cu_broadcast, gb_broadcast_loop)
 
 template <typename T> __device__ inline void gb_bias_act_loop(const gb_cu_bias_act &p)
 {
@@ -226,13 +220,7 @@ template <typename T> __device__ inline void gb_bias_act_loop(const gb_cu_bias_a
     }
 }
 
-extern "C" __global__ void gb_k_bias_act(const gb_cu_bias_act p)
-{
-    if (p.dtype == GB_F64)
-        gb_bias_act_loop<double>(p);
-    else
-        gb_bias_act_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_bias_act, gb_cu_bias_act, gb_bias_act_loop)
 
 template <typename T> __device__ inline void gb_act_grad_loop(const gb_cu_act_grad &p)
 {
@@ -251,13 +239,7 @@ template <typename T> __device__ inline void gb_act_grad_loop(const gb_cu_act_gr
     }
 }
 
-extern "C" __global__ void gb_k_act_grad(const gb_cu_act_grad p)
-{
-    if (p.dtype == GB_F64)
-        gb_act_grad_loop<double>(p);
-    else
-        gb_act_grad_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_act_grad, gb_cu_act_grad, gb_act_grad_loop)
 
 // Fills (zeros, ones, OnesLike). AssignAdd goes with the batched updates (training.cuh).
 template <typename T> __device__ inline void gb_fill_loop(const gb_cu_fill &p)

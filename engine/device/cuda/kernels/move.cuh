@@ -85,10 +85,4 @@ template <typename T> __device__ inline void gb_scatter_add_loop(const gb_cu_gat
     }
 }
 
-extern "C" __global__ void gb_k_scatter_add(const gb_cu_gather p)
-{
-    if (p.dtype == GB_F64)
-        gb_scatter_add_loop<double>(p);
-    else
-        gb_scatter_add_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_scatter_add, gb_cu_gather, gb_scatter_add_loop)

@@ -46,13 +46,7 @@ template <typename T> __device__ inline void gb_softmax_row(const gb_cu_rows &p)
     }
 }
 
-extern "C" __global__ void gb_k_softmax(const gb_cu_rows p)
-{
-    if (p.dtype == GB_F64)
-        gb_softmax_row<double>(p);
-    else
-        gb_softmax_row<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_softmax, gb_cu_rows, gb_softmax_row)
 
 // The row's label, or -1 (and an error reported) when it is outside [0, cols).
 __device__ inline int64_t gb_checked_label(const gb_cu_rows &p, int64_t r, int lane)
@@ -84,13 +78,7 @@ template <typename T> __device__ inline void gb_sparse_xent_row(const gb_cu_rows
     for (int64_t c = lane; c < p.cols; c += 32) o[c] = gb_exp(x[c] - max) * scale - (c == label ? d : (T)0);
 }
 
-extern "C" __global__ void gb_k_sparse_xent(const gb_cu_rows p)
-{
-    if (p.dtype == GB_F64)
-        gb_sparse_xent_row<double>(p);
-    else
-        gb_sparse_xent_row<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_sparse_xent, gb_cu_rows, gb_sparse_xent_row)
 
 // Dense (one-hot or soft) labels z: loss = sum(z) * logsumexp(x) - sum(z * x); gradient
 // (softmax(x) * sum(z) - z) * dy[row].
@@ -117,13 +105,7 @@ template <typename T> __device__ inline void gb_dense_xent_row(const gb_cu_rows 
     for (int64_t c = lane; c < p.cols; c += 32) o[c] = gb_exp(x[c] - max) * scale - z[c] * d;
 }
 
-extern "C" __global__ void gb_k_dense_xent(const gb_cu_rows p)
-{
-    if (p.dtype == GB_F64)
-        gb_dense_xent_row<double>(p);
-    else
-        gb_dense_xent_row<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_dense_xent, gb_cu_rows, gb_dense_xent_row)
 
 // argmax over the last axis (the first of equal maxima, NaN above every number and the first NaN
 // of several, as NumPy), a warp per row: lanes scan every 32nd element, then the warp keeps the

@@ -103,18 +103,6 @@ template <typename T> __device__ inline void gb_segment_sums_loop(const gb_cu_se
     }
 }
 
-extern "C" __global__ void gb_k_segment_chunks(const gb_cu_segments p)
-{
-    if (p.dtype == GB_F64)
-        gb_chunk_sums_loop<double>(p);
-    else
-        gb_chunk_sums_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_segment_chunks, gb_cu_segments, gb_chunk_sums_loop)
 
-extern "C" __global__ void gb_k_segment_sums(const gb_cu_segments p)
-{
-    if (p.dtype == GB_F64)
-        gb_segment_sums_loop<double>(p);
-    else
-        gb_segment_sums_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_segment_sums, gb_cu_segments, gb_segment_sums_loop)

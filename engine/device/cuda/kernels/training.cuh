@@ -37,13 +37,7 @@ template <typename T> __device__ inline void gb_dropout_loop(const gb_cu_dropout
     }
 }
 
-extern "C" __global__ void gb_k_dropout(const gb_cu_dropout p)
-{
-    if (p.dtype == GB_F64)
-        gb_dropout_loop<double>(p);
-    else
-        gb_dropout_loop<float>(p);
-}
+GB_FLOAT_KERNEL(gb_k_dropout, gb_cu_dropout, gb_dropout_loop)
 
 // engine/optim.c's schedules, computed in double and stored as float32.
 extern "C" __global__ void gb_k_schedule(const gb_cu_schedule p)
